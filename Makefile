@@ -1,0 +1,40 @@
+# Closer: every target creates and uses .venv itself, so a fresh clone needs only Python 3.11+.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint pytest bench diagram clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Closer needs Python 3.11 or newer; set PYTHON=python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+## Chat with the dialogue in this terminal.
+run: $(STAMP)
+	$(PY) -m dialogs.terminal
+
+## Lint, type-check and run every test; fails on the first problem.
+test: lint pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy .
+
+pytest: $(STAMP)
+	$(PY) -m pytest
+
+## Benchmarks; figures go to bench/results/ and BENCHMARKS.md quotes them.
+bench: $(STAMP)
+	$(PY) -m bench.engine
+
+## Redraw docs/dialogue.md from the machine after changing the flow.
+diagram: $(STAMP)
+	$(PY) -m dialogs.diagram --write docs/dialogue.md
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,490 @@
+"""Typed model of a dialogue content file, and the checks that run when one is loaded.
+
+Content is data: every sentence the user reads, every question, option, weight, track and
+piece of guidance lives in a YAML file under ``dialogs/content/``. This module turns that
+file into frozen, typed objects and refuses a broken file at start-up with an error that
+names the file, the step and what is wrong, so a typo never surfaces at 3 a.m. in a chat.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+
+from dialogs.normalise import normalise
+
+#: Telegram refuses message texts longer than this many characters.
+TELEGRAM_TEXT_LIMIT = 4096
+#: Telegram refuses inline-button labels that are empty or very long; 64 keeps them phone-sized.
+BUTTON_LABEL_LIMIT = 64
+#: Placeholders a text may use; the engine fills them in when it renders the text.
+PLACEHOLDERS = frozenset({"name", "step", "total", "title", "track"})
+#: Identifiers of steps, options, factors and tracks travel in callback data: keep them short.
+IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class ContentError(ValueError):
+    """A content file is broken; the message names the file, the step and the problem."""
+
+
+class StepKind(StrEnum):
+    """What a step does when the user arrives at it."""
+
+    QUESTION = "question"  # asks something and waits for an option
+    GUIDANCE = "guidance"  # composes "moving forward" from the user's profile
+    END = "end"  # the conversation is over; offers review, restart, subscription
+
+
+class OptionAction(StrEnum):
+    """Special meaning an option can carry instead of simply moving on."""
+
+    PAUSE = "pause"
+    REVIEW = "review"
+    RESTART = "restart"
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Section(_Frozen):
+    """A stage of the conversation, counted in "step n of m"."""
+
+    id: Identifier
+    title: Text
+
+
+class Factor(_Frozen):
+    """One of the article's five reasons a partner may pull away."""
+
+    id: Identifier
+    title: Text
+    suggestions: tuple[Text, ...] = Field(min_length=1)
+
+
+class Option(_Frozen):
+    """A quick-reply answer to a step's question."""
+
+    id: Identifier
+    label: Annotated[str, Field(min_length=1, max_length=BUTTON_LABEL_LIMIT)]
+    aliases: tuple[Text, ...] = ()
+    reply: str | None = None
+    weights: dict[Identifier, int] = Field(default_factory=dict)
+    concern: int = 0
+    next: Identifier | None = None
+    action: OptionAction | None = None
+
+
+class Step(_Frozen):
+    """A state of the dialogue machine and everything the user reads there."""
+
+    id: Identifier
+    section: Identifier
+    kind: StepKind = StepKind.QUESTION
+    messages: tuple[Text, ...] = ()
+    more: tuple[Text, ...] = ()
+    prompt: Text
+    options: tuple[Option, ...] = Field(min_length=1)
+    next: Identifier | None = None
+    skippable: bool = True
+
+    def option(self, option_id: str) -> Option | None:
+        """Returns the option with this id, or None when the step has no such option."""
+        return next((option for option in self.options if option.id == option_id), None)
+
+
+class Track(_Frozen):
+    """Where the viability answers place the user; the first whose ceiling fits wins."""
+
+    id: Identifier
+    title: Text
+    max_concern: int | None = None
+    message: Text
+
+
+class Principle(_Frozen):
+    """One of the closing principles shown in "moving forward"."""
+
+    title: Text
+    text: Text
+
+
+class Guidance(_Frozen):
+    """The pieces "moving forward" is composed from."""
+
+    opening: Text
+    profile_heading: Text
+    top_factors_heading: Text
+    try_heading: Text
+    no_factor_stands_out: Text
+    principles_heading: Text
+    principles: tuple[Principle, ...] = Field(min_length=1)
+    summary_heading: Text
+    summary_factors: Text
+    summary_no_factor: Text
+    summary_track: Text
+    summary_try: Text
+    factor_threshold: float = Field(default=0.4, gt=0, le=1)
+    top_factor_count: int = Field(default=2, ge=1, le=5)
+    context_notes: dict[Identifier, dict[Identifier, Text]] = Field(default_factory=dict)
+
+
+class Action(StrEnum):
+    """Moves a user can make at any step, whatever the question is."""
+
+    MORE = "more"
+    BACK = "back"
+    SKIP = "skip"
+    PAUSE = "pause"
+    CONTINUE = "continue"
+    RESTART = "restart"
+    REVIEW = "review"
+    HELP = "help"
+    PROGRESS = "progress"
+    PRIVACY = "privacy"
+
+
+class ActionLabel(_Frozen):
+    """How an action's button reads, and words that count as asking for it."""
+
+    label: Annotated[str, Field(min_length=1, max_length=BUTTON_LABEL_LIMIT)]
+    aliases: tuple[Text, ...] = ()
+
+
+class Safety(_Frozen):
+    """Words that step out of the dialogue, and the resources answered first."""
+
+    patterns: tuple[Text, ...] = Field(min_length=1)
+    message: Text
+
+
+class Ui(_Frozen):
+    """Every other sentence the engine says; each field is used by the code."""
+
+    reprompt: Text
+    stale: Text
+    no_more: Text
+    cannot_back: Text
+    cannot_skip: Text
+    skipped: Text
+    paused: Text
+    resumed: Text
+    resume_prompt: Text
+    resume_finished: Text
+    restarted: Text
+    progress: Text
+    progress_finished: Text
+    help: Text
+    privacy: Text
+    subscribed: Text
+    unsubscribed: Text
+    summary_not_ready: Text
+    default_name: Text
+
+
+class Content(_Frozen):
+    """A whole dialogue: its flow, its words, and how answers are weighed."""
+
+    version: Annotated[str, Field(min_length=1, max_length=32)]
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}$")]
+    sections: tuple[Section, ...] = Field(min_length=1)
+    factors: tuple[Factor, ...] = Field(min_length=1)
+    steps: tuple[Step, ...] = Field(min_length=2)
+    tracks: tuple[Track, ...] = Field(min_length=1)
+    guidance: Guidance
+    actions: dict[Action, ActionLabel]
+    safety: Safety
+    ui: Ui
+
+    _steps_by_id: dict[str, Step] = PrivateAttr(default_factory=dict)
+    _factors_by_id: dict[str, Factor] = PrivateAttr(default_factory=dict)
+
+    @field_validator("actions")
+    @classmethod
+    def _every_action_labelled(cls, value: dict[Action, ActionLabel]) -> dict[Action, ActionLabel]:
+        missing = [action.value for action in Action if action not in value]
+        if missing:
+            raise ValueError(f"missing labels for actions: {', '.join(missing)}")
+        return value
+
+    @property
+    def first_step(self) -> Step:
+        """The step a new or restarted conversation begins at."""
+        return self.steps[0]
+
+    def step(self, step_id: str) -> Step:
+        """Returns the step with this id; raises KeyError for an unknown one."""
+        return self._steps_by_id[step_id]
+
+    def has_step(self, step_id: str) -> bool:
+        """Tells whether the current content defines this step."""
+        return step_id in self._steps_by_id
+
+    def factor(self, factor_id: str) -> Factor:
+        """Returns the factor with this id; raises KeyError for an unknown one."""
+        return self._factors_by_id[factor_id]
+
+    def next_step_id(self, step: Step, option: Option | None = None) -> str | None:
+        """Where a step leads: the option's own target, the step's, or the step after it."""
+        if option is not None and option.next is not None:
+            return option.next
+        if step.next is not None:
+            return step.next
+        index = self.steps.index(step)
+        if index + 1 < len(self.steps) and step.kind is StepKind.QUESTION:
+            return self.steps[index + 1].id
+        return None
+
+    def section_number(self, step: Step) -> int:
+        """The 1-based position of the step's section, for "step n of m"."""
+        return next(i for i, s in enumerate(self.sections, 1) if s.id == step.section)
+
+    def section_title(self, step: Step) -> str:
+        """The title of the section the step belongs to."""
+        return self.sections[self.section_number(step) - 1].title
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Indexes steps and factors by id once; content is frozen, so it never goes stale."""
+        self._steps_by_id = {step.id: step for step in self.steps}
+        self._factors_by_id = {factor.id: factor for factor in self.factors}
+
+
+def load_content(path: Path) -> Content:
+    """Reads, parses and validates a content file; raises ContentError naming what is wrong."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ContentError(f"{path}: cannot read the file ({error.strerror})") from error
+    except yaml.YAMLError as error:
+        raise ContentError(f"{path}: not valid YAML ({error})") from error
+    return parse_content(raw, source=str(path))
+
+
+def parse_content(raw: object, source: str) -> Content:
+    """Validates already-parsed content data; ``source`` names it in error messages."""
+    if not isinstance(raw, Mapping):
+        raise ContentError(f"{source}: the top level must be a mapping of sections")
+    try:
+        content = Content.model_validate(raw)
+    except ValidationError as error:
+        raise ContentError(_describe_validation_error(source, raw, error)) from None
+    problems = list(_semantic_problems(content))
+    if problems:
+        raise ContentError(f"{source}: " + "; ".join(problems))
+    return content
+
+
+def _describe_validation_error(source: str, raw: Mapping[str, Any], error: ValidationError) -> str:
+    """Turns pydantic's locations into "step 'x' > option #2 > 'label'" for authors."""
+    lines = []
+    for detail in error.errors():
+        where = _describe_location(raw, detail["loc"])
+        problem = detail["msg"]
+        if detail["type"] == "missing":
+            problem = "required key is missing"
+        elif detail["type"] == "extra_forbidden":
+            problem = "unknown key (a typo?)"
+        lines.append(f"{where}: {problem}")
+    return f"{source}: " + "; ".join(lines)
+
+
+def _describe_location(raw: Mapping[str, Any], location: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    node: Any = raw
+    for index, key in enumerate(location):
+        if isinstance(node, list) and isinstance(key, int) and key < len(node):
+            item = node[key]
+            item_id = item.get("id") if isinstance(item, Mapping) else None
+            container = str(location[index - 1]) if index else "item"
+            singular = container[:-1] if container.endswith("s") else container
+            parts[-1:] = [f"{singular} '{item_id}'" if item_id else f"{singular} #{key + 1}"]
+            node = item
+            continue
+        parts.append(f"'{key}'" if parts else str(key))
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return " > ".join(parts) or "top level"
+
+
+def _semantic_problems(content: Content) -> Iterator[str]:
+    """Checks what types alone cannot: references, reachability, limits and placeholders."""
+    yield from _duplicate_ids(content)
+    section_ids = {section.id for section in content.sections}
+    factor_ids = {factor.id for factor in content.factors}
+    step_ids = [step.id for step in content.steps]
+    for step in content.steps:
+        where = f"step '{step.id}'"
+        if step.section not in section_ids:
+            yield f"{where}: unknown section '{step.section}'"
+        if step.next is not None and step.next not in step_ids:
+            yield f"{where}: 'next' points to unknown step '{step.next}'"
+        seen_options: set[str] = set()
+        for option in step.options:
+            if option.id in seen_options:
+                yield f"{where}: option '{option.id}' appears twice"
+            seen_options.add(option.id)
+            for phrase in (option.label, *option.aliases):
+                if not normalise(phrase):
+                    yield f"{where}: option '{option.id}': {phrase!r} has no letters or digits"
+            if option.next is not None and option.next not in step_ids:
+                yield f"{where}: option '{option.id}' points to unknown step '{option.next}'"
+            for factor_id in option.weights:
+                if factor_id not in factor_ids:
+                    yield f"{where}: option '{option.id}' weighs unknown factor '{factor_id}'"
+        for label, text in _texts_of_step(step):
+            yield from _text_problems(f"{where}, {label}", text)
+    yield from _flow_problems(content)
+    for number, pattern in enumerate(content.safety.patterns, 1):
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            yield f"safety > pattern {number} ({pattern!r}): not a valid regex ({error})"
+    yield from _guidance_problems(content, step_ids, factor_ids)
+    for label, text in _texts_outside_steps(content):
+        yield from _text_problems(label, text)
+
+
+def _duplicate_ids(content: Content) -> Iterator[str]:
+    for kind, items in (
+        ("section", content.sections),
+        ("factor", content.factors),
+        ("step", content.steps),
+        ("track", content.tracks),
+    ):
+        seen: set[str] = set()
+        for item in items:
+            if item.id in seen:
+                yield f"{kind} '{item.id}' is defined twice"
+            seen.add(item.id)
+
+
+def _flow_problems(content: Content) -> Iterator[str]:
+    """Every step reachable from the first; every path ends in an END step without loops."""
+    steps = {step.id: step for step in content.steps}
+    if content.steps[0].kind is not StepKind.QUESTION:
+        yield f"step '{content.steps[0].id}': the first step must be a question"
+    if not any(step.kind is StepKind.END for step in content.steps):
+        yield "no step of kind 'end': the conversation could never finish"
+    for step in content.steps:
+        if step.kind is not StepKind.END and not _successors(content, step):
+            yield f"step '{step.id}': leads nowhere (add 'next' or options that move on)"
+    reachable: set[str] = set()
+    frontier = [content.steps[0].id]
+    while frontier:
+        current = frontier.pop()
+        if current in reachable or current not in steps:
+            continue
+        reachable.add(current)
+        frontier.extend(_successors(content, steps[current]))
+    for step in content.steps:
+        if step.id not in reachable:
+            yield f"step '{step.id}': cannot be reached from '{content.steps[0].id}'"
+    cycle = _find_cycle(content)
+    if cycle:
+        yield "steps loop back on themselves: " + " -> ".join(cycle)
+
+
+def _successors(content: Content, step: Step) -> list[str]:
+    targets = [content.next_step_id(step, option) for option in step.options if not option.action]
+    if step.kind is StepKind.QUESTION and step.skippable:
+        targets.append(content.next_step_id(step))
+    return sorted({target for target in targets if target is not None})
+
+
+def _find_cycle(content: Content) -> list[str]:
+    steps = {step.id: step for step in content.steps}
+    finished: set[str] = set()
+
+    def visit(step_id: str, path: list[str]) -> list[str]:
+        if step_id in path:
+            return [*path[path.index(step_id) :], step_id]
+        if step_id in finished or step_id not in steps:
+            return []
+        for target in _successors(content, steps[step_id]):
+            cycle = visit(target, [*path, step_id])
+            if cycle:
+                return cycle
+        finished.add(step_id)
+        return []
+
+    return visit(content.steps[0].id, [])
+
+
+def _guidance_problems(
+    content: Content, step_ids: list[str], factor_ids: set[str]
+) -> Iterator[str]:
+    if not any(step.kind is StepKind.GUIDANCE for step in content.steps):
+        yield "no step of kind 'guidance': nobody would get their moving-forward advice"
+    if content.tracks[-1].max_concern is not None:
+        yield f"track '{content.tracks[-1].id}': the last track must have no max_concern"
+    ceilings = [track.max_concern for track in content.tracks[:-1]]
+    known = [ceiling for ceiling in ceilings if ceiling is not None]
+    if len(known) != len(ceilings) or known != sorted(set(known)):
+        yield "tracks: max_concern must rise from one track to the next"
+    for step_id, notes in content.guidance.context_notes.items():
+        if step_id not in step_ids:
+            yield f"guidance > context_notes: unknown step '{step_id}'"
+            continue
+        options = {option.id for option in content.step(step_id).options}
+        for option_id in notes:
+            if option_id not in options:
+                yield f"guidance > context_notes > '{step_id}': unknown option '{option_id}'"
+    weighed = {factor for step in content.steps for o in step.options for factor in o.weights}
+    for factor_id in sorted(factor_ids - weighed):
+        yield f"factor '{factor_id}': no option gives it any weight, so it could never stand out"
+
+
+def _texts_of_step(step: Step) -> Iterator[tuple[str, str]]:
+    for number, text in enumerate(step.messages, 1):
+        yield f"message {number}", text
+    for number, text in enumerate(step.more, 1):
+        yield f"more {number}", text
+    yield "prompt", step.prompt
+    for option in step.options:
+        yield f"option '{option.id}' label", option.label
+        if option.reply:
+            yield f"option '{option.id}' reply", option.reply
+
+
+def _texts_outside_steps(content: Content) -> Iterator[tuple[str, str]]:
+    for factor in content.factors:
+        yield f"factor '{factor.id}' title", factor.title
+        for number, text in enumerate(factor.suggestions, 1):
+            yield f"factor '{factor.id}' suggestion {number}", text
+    for track in content.tracks:
+        yield f"track '{track.id}' message", track.message
+    for name, value in content.guidance:
+        if isinstance(value, str):
+            yield f"guidance > {name}", value
+    for principle in content.guidance.principles:
+        yield f"guidance > principle '{principle.title}'", principle.text
+    for name, value in content.ui:
+        yield f"ui > {name}", value
+    yield "safety > message", content.safety.message
+    for action, label in content.actions.items():
+        yield f"actions > {action.value} label", label.label
+
+
+def _text_problems(where: str, text: str) -> Iterator[str]:
+    if len(text) > TELEGRAM_TEXT_LIMIT:
+        yield f"{where}: text is {len(text)} characters, over Telegram's {TELEGRAM_TEXT_LIMIT}"
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
+    except ValueError as error:
+        yield f"{where}: broken placeholder ({error}); write '{{{{' for a literal brace"
+        return
+    for field in fields:
+        if field not in PLACEHOLDERS:
+            allowed = ", ".join(sorted(PLACEHOLDERS))
+            yield f"{where}: unknown placeholder '{{{field}}}' (allowed: {allowed})"

@@ -1,0 +1,88 @@
+"""What the engine hands back after one event: the new snapshot and what to say."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from dialogs.snapshot import Snapshot
+
+
+class ButtonKind(StrEnum):
+    """An answer to the current question, or a move that works anywhere."""
+
+    OPTION = "option"
+    ACTION = "action"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A quick reply; ``seq`` is the keyboard generation it belongs to."""
+
+    kind: ButtonKind
+    id: str
+    label: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One chat bubble: plain text (never markup), an optional bold title, and buttons."""
+
+    text: str
+    title: str | None = None
+    buttons: tuple[Button, ...] = ()
+
+    @property
+    def options(self) -> tuple[Button, ...]:
+        """The answer buttons, in content order."""
+        return tuple(button for button in self.buttons if button.kind is ButtonKind.OPTION)
+
+    @property
+    def actions(self) -> tuple[Button, ...]:
+        """The navigation buttons (more, back, skip, pause...)."""
+        return tuple(button for button in self.buttons if button.kind is ButtonKind.ACTION)
+
+
+class Outcome(StrEnum):
+    """How the event was taken, for logs, statistics and the bot's choice of reply."""
+
+    MOVED = "moved"  # the conversation went to another step
+    STAYED = "stayed"  # answered in place: help, more, pause, a refused move...
+    STALE = "stale"  # an old or forged button: nothing changed
+    REPROMPT = "reprompt"  # free text that matched nothing
+    SAFETY = "safety"  # danger words: safety resources first
+    RESTARTED = "restarted"  # a fresh conversation begins
+
+
+class Effect(StrEnum):
+    """Something outside the dialogue that the caller must carry out."""
+
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerChange:
+    """An answer recorded (``option_id`` set) or withdrawn by a skip (``option_id`` None)."""
+
+    step: str
+    option_id: str | None
+    label: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """The result of one event."""
+
+    snapshot: Snapshot
+    messages: tuple[Message, ...]
+    outcome: Outcome
+    answer: AnswerChange | None = None
+    effects: tuple[Effect, ...] = ()
+    notice: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything needs storing: a stale press or a plain re-prompt changes nothing."""
+        return self.outcome is not Outcome.STALE

@@ -1,0 +1,34 @@
+"""Fixtures shared by every test layer."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from dialogs import CONTENT_DIR, default_engine
+from dialogs.engine import DialogueEngine
+
+CONTENT_FILE = CONTENT_DIR / "en.yaml"
+
+
+@pytest.fixture(scope="session")
+def engine() -> DialogueEngine:
+    """The engine for the shipped English content."""
+    return default_engine()
+
+
+@pytest.fixture(scope="session")
+def _raw_content() -> dict[str, Any]:
+    data = yaml.safe_load(Path(CONTENT_FILE).read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture
+def raw_content(_raw_content: dict[str, Any]) -> dict[str, Any]:
+    """A fresh, mutable copy of the shipped content, for breaking in tests."""
+    return copy.deepcopy(_raw_content)
