@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint pytest bench diagram clean
+.PHONY: run test lint pytest bench diagram migrate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Closer needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -31,6 +31,11 @@ pytest: $(STAMP)
 ## Benchmarks; figures go to bench/results/ and BENCHMARKS.md quotes them.
 bench: $(STAMP)
 	$(PY) -m bench.engine
+	$(PY) -m bench.storage
+
+## Apply database migrations to DATABASE_URL (the bot also does this at start-up).
+migrate: $(STAMP)
+	$(PY) -m storage.migrate
 
 ## Redraw docs/dialogue.md from the machine after changing the flow.
 diagram: $(STAMP)

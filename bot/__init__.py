@@ -1,0 +1,1 @@
+"""The Telegram bot: handlers, wiring, and the service joining engine and storage."""

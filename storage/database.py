@@ -1,0 +1,220 @@
+"""Connecting to the database, and the one place a unit of work begins and commits.
+
+``DATABASE_URL`` picks the database. SQLite (the default, a file under ``./data/``) is
+opened with WAL, a busy timeout and foreign keys on, and every write transaction starts
+with ``BEGIN IMMEDIATE`` behind an in-process lock, so writers queue in order instead of
+failing with "database is locked" halfway through. PostgreSQL (``postgresql+asyncpg://``)
+uses the same code; there, row locks keep one user's events in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from storage.errors import StorageUnavailableError, Unavailability
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/closer.db"
+#: How long SQLite waits for another process's write lock, and PostgreSQL for a connection.
+BUSY_TIMEOUT_SECONDS = 5.0
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+class Database:
+    """An async engine plus the session factory every unit of work goes through."""
+
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+        schema: str | None = None,
+    ) -> None:
+        """``schema`` (PostgreSQL only) puts every table in that schema, e.g. for tests."""
+        self.url = parse_database_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.busy_timeout = busy_timeout
+        self.engine = _create_engine(self.url, busy_timeout, schema)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._reads = async_sessionmaker(
+            self.engine.execution_options(closer_read_only=True), expire_on_commit=False
+        )
+        # SQLite has one writer at a time; queueing writers here, in order, is fairer and
+        # faster than letting them spin on the file lock's busy handler.
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction on an ORM session: commits on success, rolls back on error.
+
+        Database failures (locked, read-only, gone) surface as StorageUnavailableError.
+        """
+        async with (
+            self._writer_turn(),
+            translate_errors(self),
+            self._sessions() as session,
+            session.begin(),
+        ):
+            yield session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction on a Core connection, for multi-row statements."""
+        async with self._writer_turn(), translate_errors(self), self.engine.begin() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def _writer_turn(self) -> AsyncIterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        async with self._write_lock:
+            yield
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only transaction (on SQLite a deferred one, which never blocks writers)."""
+        async with translate_errors(self), self._reads() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        """Closes every pooled connection."""
+        await self.engine.dispose()
+
+    def describe(self) -> str:
+        """The URL with any password hidden, for logs and error messages."""
+        return self.url.render_as_string(hide_password=True)
+
+
+def parse_database_url(url: str | URL) -> URL:
+    """Parses and checks a database URL; raises ValueError naming what is wrong."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise ValueError(f"DATABASE_URL is not a database URL: {error}") from None
+    if parsed.drivername not in SUPPORTED_DRIVERS:
+        supported = " or ".join(f"{d}://..." for d in SUPPORTED_DRIVERS)
+        raise ValueError(f"DATABASE_URL uses {parsed.drivername!r}; use {supported}")
+    if parsed.get_backend_name() == "sqlite" and not parsed.database:
+        raise ValueError(
+            "DATABASE_URL for SQLite needs a file path, e.g. sqlite+aiosqlite:///data/closer.db"
+        )
+    return parsed
+
+
+def _create_engine(url: URL, busy_timeout: float, schema: str | None) -> AsyncEngine:
+    if url.get_backend_name() == "sqlite":
+        if schema is not None:
+            raise ValueError("schema is for PostgreSQL; SQLite keeps one schema per file")
+        return _create_sqlite_engine(url, busy_timeout)
+    server_settings = {"lock_timeout": str(int(busy_timeout * 1000))}
+    if schema is not None:
+        server_settings["search_path"] = schema
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=busy_timeout,
+        pool_pre_ping=True,
+        connect_args={
+            "timeout": busy_timeout,
+            "command_timeout": 30,
+            # A row lock held elsewhere fails after lock_timeout instead of hanging forever.
+            "server_settings": server_settings,
+        },
+    )
+
+
+def _create_sqlite_engine(url: URL, busy_timeout: float) -> AsyncEngine:
+    database = url.database or ""
+    if database != ":memory:" and not database.startswith("file:"):
+        folder = Path(database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageUnavailableError(
+                f"cannot create the folder for the SQLite database {database!r}: {error.strerror}"
+            ) from error
+    engine = create_async_engine(url, connect_args={"timeout": busy_timeout})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # SQLAlchemy, not the sqlite3 module, decides when transactions begin (see its
+        # "sqlite_transactions" docs); the pragmas make the file safe to share and to crash.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        read_only = connection.get_execution_options().get("closer_read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+@asynccontextmanager
+async def translate_errors(database: Database) -> AsyncIterator[None]:
+    """Turns driver failures into StorageUnavailableError, saying what went wrong."""
+    try:
+        yield
+    except (TimeoutError, DBAPIError, OSError) as error:
+        found = _reason(database, error)
+        if found is None:
+            raise
+        reason, kind = found
+        log.error("database unavailable: %s", reason)
+        raise StorageUnavailableError(reason, kind) from error
+
+
+def _reason(database: Database, error: BaseException) -> tuple[str, Unavailability] | None:
+    where = database.describe()
+    original = getattr(error, "orig", None) or error
+    text = str(original).lower()
+    if "database is locked" in text or "lock timeout" in text:
+        waited = f"waited {database.busy_timeout:g} s"
+        return f"{where} is locked by another process ({waited}); try again when it is released", (
+            Unavailability.LOCKED
+        )
+    if "readonly" in text or "read-only" in text or "read only" in text:
+        return f"{where} is read-only; writes are refused until it is writable again", (
+            Unavailability.READ_ONLY
+        )
+    if "unable to open database file" in text:
+        return f"{where} cannot be opened (does its folder exist and is it writable?)", (
+            Unavailability.UNREACHABLE
+        )
+    if "disk i/o error" in text or "disk is full" in text:
+        return f"{where}: the disk failed or is full", Unavailability.FAILED
+    if isinstance(error, OperationalError) and isinstance(original, sqlite3.OperationalError):
+        return f"{where}: {original}", Unavailability.FAILED
+    if isinstance(error, (OSError, TimeoutError)) or "connect" in text:
+        return f"{where} cannot be reached ({type(original).__name__}: {original})", (
+            Unavailability.UNREACHABLE
+        )
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return f"{where}: the connection was lost", Unavailability.UNREACHABLE
+    return None

@@ -1,0 +1,92 @@
+"""The tables, as SQLAlchemy 2 declarative models. Alembic migrations create them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.columns import JsonDocument, UtcDateTime
+
+#: Identifiers of steps, options, factors and tracks are short (the content checks it).
+ID_LENGTH = 64
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every table."""
+
+
+class User(Base):
+    """A person who has talked to the bot, keyed by their Telegram user id."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    first_name: Mapped[str] = mapped_column(String(256), default="")
+    language: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ConversationSession(Base):
+    """One run through the dialogue. Restarting begins a new row; the old one is kept.
+
+    ``snapshot`` is the engine's state and the only source of truth for it. ``step``,
+    ``top_factor`` and ``track`` are projections of it, written in the same transaction,
+    so statistics and broadcast audiences can filter in SQL instead of parsing JSON.
+    """
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        Index(
+            "uq_sessions_current_per_user",
+            "user_id",
+            unique=True,
+            sqlite_where=text("is_current"),
+            postgresql_where=text("is_current"),
+        ),
+        Index("ix_sessions_current_step", "is_current", "step"),
+        Index("ix_sessions_idle", "is_current", "completed_at", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    content_version: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(ID_LENGTH))
+    top_factor: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    track: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Answer(Base):
+    """One answered question of a session; answering again replaces it, skipping removes it."""
+
+    __tablename__ = "answers"
+
+    session_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    step: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    option: Mapped[str] = mapped_column(String(ID_LENGTH))
+    answered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update already applied, so a redelivered copy is recognised and skipped."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

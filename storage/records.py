@@ -1,0 +1,63 @@
+"""Plain data going in and out of storage: no ORM rows escape this package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+ResultT_co = TypeVar("ResultT_co", covariant=True)
+
+
+@dataclass(frozen=True, slots=True)
+class UserProfile:
+    """Who sent an event, as far as storage cares."""
+
+    id: int
+    first_name: str = ""
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredConversation:
+    """A user's current conversation, as loaded at the start of an event."""
+
+    session_id: int
+    snapshot: dict[str, Any]
+    content_version: str
+    started_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    reminder_sent_at: datetime | None
+    subscribed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerWrite:
+    """An answer to keep (``option`` set) or to remove (``option`` None, after a skip)."""
+
+    step: str
+    option: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationUpdate:
+    """What one event changed, to be committed with the update id in one transaction."""
+
+    snapshot: dict[str, Any]
+    content_version: str
+    step: str
+    finished: bool
+    top_factor: str | None = None
+    track: str | None = None
+    answer: AnswerWrite | None = None
+    restarted: bool = False
+    subscribed: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision(Generic[ResultT_co]):
+    """What the caller's decide-function returns: the change to store, and its own result."""
+
+    update: ConversationUpdate | None
+    result: ResultT_co
