@@ -32,6 +32,7 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.engine
 	$(PY) -m bench.storage
+	$(PY) -m bench.standin
 
 ## Apply database migrations to DATABASE_URL (the bot also does this at start-up).
 migrate: $(STAMP)
