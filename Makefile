@@ -13,9 +13,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-## Chat with the dialogue in this terminal.
+## With TELEGRAM_BOT_TOKEN (environment or .env): run the bot on Telegram. Without one:
+## start the local Bot API stand-in and the bot against it, and chat in this terminal.
 run: $(STAMP)
-	$(PY) -m dialogs.terminal
+	@if [ -n "$$TELEGRAM_BOT_TOKEN" ] || grep -qsE '^TELEGRAM_BOT_TOKEN=.+' .env; then \
+		$(PY) -m bot; \
+	else \
+		$(PY) -m standin.localrun -- $(PY) -m bot; \
+	fi
 
 ## Lint, type-check and run every test; fails on the first problem.
 test: lint pytest

@@ -192,6 +192,18 @@ class Ui(_Frozen):
     unsubscribed: Text
     summary_not_ready: Text
     default_name: Text
+    cannot_read: Text
+    reminder: Text
+    unknown_command: Text
+    private_only: Text
+    try_again: Text
+    export_caption: Text
+    nothing_stored: Text
+    forget_confirm: Text
+    forget_yes: Annotated[str, Field(min_length=1, max_length=BUTTON_LABEL_LIMIT)]
+    forget_no: Annotated[str, Field(min_length=1, max_length=BUTTON_LABEL_LIMIT)]
+    forgotten: Text
+    kept: Text
 
 
 class Content(_Frozen):
@@ -207,6 +219,10 @@ class Content(_Frozen):
     actions: dict[Action, ActionLabel]
     safety: Safety
     ui: Ui
+    commands: dict[
+        Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")],
+        Annotated[str, Field(min_length=1, max_length=256)],
+    ] = Field(min_length=1)
 
     _steps_by_id: dict[str, Step] = PrivateAttr(default_factory=dict)
     _factors_by_id: dict[str, Factor] = PrivateAttr(default_factory=dict)

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 
 from dialogs.content_model import Action, Content, Option, OptionAction, Step, StepKind
-from dialogs.events import Act, Begin, Choose, Event, Say
+from dialogs.events import Act, Begin, Choose, Event, Say, Unreadable
 from dialogs.guidance import compose_guidance, compose_summary
 from dialogs.machine import DialogueMachine, Move, Trigger
 from dialogs.matching import Vocabulary
@@ -134,7 +134,26 @@ class DialogueEngine:
                     draft.stale()
                 else:
                     self._act(draft, action)
+            case Unreadable():
+                draft.outcome = Outcome.REPROMPT
+                draft.say(self.content.ui.cannot_read)
+                draft.arrive(with_intro=False)
         return draft.finish()
+
+    def reminder(self, snapshot: Snapshot, name: str = "") -> Message:
+        """The one gentle nudge for a conversation left half-way, with its buttons.
+
+        The buttons belong to the snapshot's current keyboard, so pressing Continue works
+        exactly like /resume; nothing about the conversation changes by sending it.
+        """
+        draft = _Draft(self, self.adapt(snapshot), name)
+        buttons = tuple(
+            Button(
+                ButtonKind.ACTION, action.value, self.content.actions[action].label, draft.start.seq
+            )
+            for action in (Action.CONTINUE, Action.RESTART)
+        )
+        return Message(text=draft.renderer()(self.content.ui.reminder), buttons=buttons)
 
     def _begin(self, draft: _Draft, is_new: bool) -> None:
         step = draft.step
@@ -175,6 +194,7 @@ class DialogueEngine:
         draft.arrive(with_intro=False)
 
     def _answer(self, draft: _Draft, option: Option) -> None:
+        draft.chosen = option.label
         if option.action is not None:
             self._option_action(draft, option.action)
             return
@@ -275,6 +295,7 @@ class _Draft:
     answers: dict[str, str] = field(default_factory=dict)
     paused: bool = False
     keyboard_shown: bool = False
+    chosen: str | None = None
 
     def __post_init__(self) -> None:
         self.state = self.start.state
@@ -406,4 +427,5 @@ class _Draft:
             answer=self.answer,
             effects=tuple(self.effects),
             notice=self.notice,
+            chosen=self.chosen,
         )

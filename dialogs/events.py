@@ -35,4 +35,9 @@ class Act:
     seq: int | None = None
 
 
-Event = Begin | Choose | Say | Act
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """The user sent something the bot cannot read: a sticker, a photo, a voice note."""
+
+
+Event = Begin | Choose | Say | Act | Unreadable

@@ -81,6 +81,7 @@ class Turn:
     answer: AnswerChange | None = None
     effects: tuple[Effect, ...] = ()
     notice: str | None = None
+    chosen: str | None = None  # the label of the option tapped or typed, recorded or not
 
     @property
     def changed(self) -> bool:

@@ -20,6 +20,7 @@ from standin.client import Conversation, Person, StandInClient, StandInError, bu
 
 JsonDict = dict[str, object]
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
+HINT = "Type a message, a number to tap a button, or /quit."
 
 
 @dataclass
@@ -41,6 +42,7 @@ class TerminalChat:
         self.transcript = Transcript()
         self._printed: dict[int, str] = {}
         self._local_ids = 0
+        self.changed = asyncio.Event()
 
     def numbered_buttons(self) -> list[str]:
         """The labels of the newest keyboard, in the order they are numbered."""
@@ -75,6 +77,16 @@ class TerminalChat:
             if events:
                 self.absorb(events)
                 self.render()
+                self.changed.set()
+
+    async def settle(self, first: float = 10.0, quiet: float = 0.5) -> None:
+        """Waits for the bot to answer and then fall quiet (for scripted, piped input)."""
+        self.changed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.changed.wait(), first)
+            while True:
+                self.changed.clear()
+                await asyncio.wait_for(self.changed.wait(), quiet)
 
     def absorb(self, events: list[JsonDict]) -> None:
         """Adds new bot messages and button-press answers to the transcript."""
@@ -127,8 +139,8 @@ class TerminalChat:
         for who, key in self.transcript.entries:
             lines.extend(self._lines_for(who, key, numbered=(who == "bot" and key == newest_id)))
         lines.extend(self.transcript.notices[-2:])
-        height = shutil.get_terminal_size((80, 24)).lines - 2
-        screen = "\n".join(lines[-height:])
+        height = shutil.get_terminal_size((80, 24)).lines - 3
+        screen = "\n".join([f"{DIM}{HINT}{RESET}", *lines[-height:]])
         self.write(f"\x1b[2J\x1b[H{screen}\n> ")
 
     def _append(self) -> None:
@@ -166,13 +178,15 @@ async def chat(url: str, person: Person, tty: bool | None = None) -> None:
         )
         follower = asyncio.create_task(view.follow())
         if not tty:
-            print("Type a message, a number to tap a button, or /quit.", flush=True)
+            print(HINT, flush=True)
         view.render()
         try:
             while True:
                 line = await loop.run_in_executor(None, sys.stdin.readline)
                 if not line or not await view.handle_line(line):
                     break
+                if not tty:  # scripted input: let the bot answer before the next line
+                    await view.settle()
         finally:
             follower.cancel()
 

@@ -99,11 +99,11 @@ class UserStore:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def mark_blocked(self, user_id: int) -> None:
-        """Records that the user blocked the bot (Telegram answered 403)."""
+    async def set_blocked(self, user_id: int, blocked: bool) -> None:
+        """Records that the user blocked (Telegram answered 403) or unblocked the bot."""
         async with self.database.write() as session:
             await session.execute(
                 update(User)
-                .where(User.id == user_id, User.blocked.is_(False))
-                .values(blocked=True, blocked_at=utc_now())
+                .where(User.id == user_id, User.blocked.is_not(blocked))
+                .values(blocked=blocked, blocked_at=utc_now() if blocked else None)
             )

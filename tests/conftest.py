@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from dialogs import CONTENT_DIR, default_engine
 from dialogs.engine import DialogueEngine
 
 CONTENT_FILE = CONTENT_DIR / "en.yaml"
+os.environ.setdefault("PTB_TIMEDELTA", "1")  # as the bot does (see bot/__init__.py)
 
 
 @pytest.fixture(scope="session")

@@ -73,7 +73,7 @@ async def test_subscription_and_blocking_flags(database: Database, engine: Dialo
     await _talk(database, engine, SAM)
     users = UserStore(database)
     assert await users.set_subscribed(SAM.id, False) is True
-    await users.mark_blocked(SAM.id)
+    await users.set_blocked(SAM.id, True)
     async with database.read() as session:
         user = await session.get(User, SAM.id)
         assert user is not None

@@ -1,0 +1,153 @@
+"""Putting the bot together and running it until it is told to stop.
+
+Start-up order: settings are already checked; migrations bring the database to head; the
+content is loaded and checked; the application is built with a request pool sized for
+concurrent people; the command menu is published; then the intake (polling or webhook)
+and the housekeeping loop run side by side until SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.commands import menu, publish_menu
+from bot.config import BotMode, Settings
+from bot.conversation import ConversationService
+from bot.handlers import HANDLED_COMMANDS, Handlers
+from bot.housekeeping import Housekeeping
+from bot.intake import Dispatcher, PollingIntake, WebhookIntake
+from bot.responder import Responder
+from bot.sender import Sender
+from bot.services import Services
+from dialogs import default_engine
+from storage.conversations import ConversationStore
+from storage.database import Database
+from storage.migrate import migrate
+from storage.users import UserStore
+
+log = logging.getLogger(__name__)
+#: Bot API connections kept open; enough for many people's replies at once.
+CONNECTION_POOL = 128
+
+
+@dataclass
+class Running:
+    """A started bot: what tests and benchmarks may look at while it runs."""
+
+    services: Services
+    dispatcher: Dispatcher
+    intake: PollingIntake | WebhookIntake
+    housekeeping: Housekeeping
+
+
+def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
+    """A python-telegram-bot Application for the settings, without PTB's own Updater."""
+    root = settings.telegram_api_base_url
+    return (
+        Application.builder()
+        .token(settings.token)
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .updater(None)
+        .connection_pool_size(CONNECTION_POOL)
+        .pool_timeout(10)
+        .connect_timeout(5)
+        .read_timeout(10)
+        .write_timeout(10)
+        .build()
+    )
+
+
+async def run_bot(
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    started: asyncio.Future[Running] | None = None,
+) -> None:
+    """Runs the bot until ``stop`` is set (or a signal arrives, when ``stop`` is None)."""
+    stop = stop or _stop_on_signals()
+    database = Database(settings.database_url)
+    try:
+        await migrate(database)
+        engine = default_engine()
+        commands = menu(engine.content, HANDLED_COMMANDS)
+        application = build_application(settings)
+        users = UserStore(database)
+        sender = Sender(on_blocked=lambda chat_id: users.set_blocked(chat_id, True))
+        services = Services(
+            engine=engine,
+            database=database,
+            conversations=ConversationService(engine, ConversationStore(database)),
+            users=users,
+            sender=sender,
+            responder=Responder(application.bot, sender),
+            admin_ids=settings.admin_ids,
+        )
+        Handlers(services).register(application)
+        async with application:
+            await application.start()
+            await publish_menu(application.bot, commands)
+            dispatcher = Dispatcher(application)
+            intake = _intake(settings, application, dispatcher)
+            housekeeping = Housekeeping(
+                services,
+                reminder_delay=settings.reminder_delay,
+                interval=settings.reminder_check_interval,
+            )
+            log.info("Closer is up (%s, %s)", settings.bot_mode.value, database.describe())
+            if started is not None:
+                started.set_result(Running(services, dispatcher, intake, housekeeping))
+            await _until_stopped(stop, intake.run(stop), housekeeping.run(stop))
+            await application.stop()
+    finally:
+        await database.dispose()
+        log.info("Closer has stopped")
+
+
+def _intake(
+    settings: Settings,
+    application: Application[Any, Any, Any, Any, Any, Any],
+    dispatcher: Dispatcher,
+) -> PollingIntake | WebhookIntake:
+    if settings.bot_mode is BotMode.POLLING:
+        return PollingIntake(application.bot, dispatcher)
+    assert settings.webhook_url is not None
+    assert settings.webhook_secret_token is not None
+    return WebhookIntake(
+        application.bot,
+        dispatcher,
+        url=settings.webhook_url,
+        path=settings.webhook_path,
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        secret=settings.webhook_secret_token.get_secret_value(),
+    )
+
+
+async def _until_stopped(stop: asyncio.Event, *work: Any) -> None:
+    """Runs the loops; if one fails, the others are stopped and the error is raised."""
+    tasks = [asyncio.ensure_future(job) for job in work]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()  # re-raises a loop's failure
+    finally:
+        stop.set()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    return stop

@@ -1,0 +1,51 @@
+"""The command menu Telegram shows, built from the content's descriptions."""
+
+from __future__ import annotations
+
+from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats
+
+from dialogs.content_model import Content
+
+#: The order commands appear in the menu: the dialogue first, then data and settings.
+MENU_ORDER = (
+    "start",
+    "resume",
+    "back",
+    "skip",
+    "more",
+    "pause",
+    "progress",
+    "summary",
+    "restart",
+    "help",
+    "privacy",
+    "mydata",
+    "forget",
+    "stop",
+    "subscribe",
+)
+
+
+class MenuError(ValueError):
+    """The content's command descriptions do not match the commands the bot answers."""
+
+
+def menu(content: Content, handled: frozenset[str]) -> list[BotCommand]:
+    """The menu for everyone; fails if a handled command has no description, or vice versa."""
+    described = set(content.commands)
+    if described != handled:
+        missing = ", ".join(sorted(handled - described)) or "none"
+        extra = ", ".join(sorted(described - handled)) or "none"
+        raise MenuError(
+            f"content 'commands' must describe exactly the bot's commands "
+            f"(missing: {missing}; not handled: {extra})"
+        )
+    ordered = sorted(
+        handled, key=lambda c: MENU_ORDER.index(c) if c in MENU_ORDER else len(MENU_ORDER)
+    )
+    return [BotCommand(command, content.commands[command]) for command in ordered]
+
+
+async def publish_menu(bot: Bot, commands: list[BotCommand]) -> None:
+    """Shows the menu in every private chat."""
+    await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())

@@ -1,0 +1,86 @@
+"""Background work between updates: one gentle reminder per pause, and pruning.
+
+Reminders are claimed in the database before they are sent, so a restart or a second
+instance never sends one twice; the cost is that a crash between claim and send loses that
+one reminder, which is the kinder failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.services import Services
+from dialogs.snapshot import Snapshot
+from storage.columns import utc_now
+from storage.errors import StorageUnavailableError
+from storage.maintenance import prune_processed_updates
+from storage.reminders import claim_due_reminders
+
+log = logging.getLogger(__name__)
+PRUNE_EVERY = timedelta(hours=1)
+
+
+class Housekeeping:
+    """Sends due reminders every ``interval`` and prunes old update ids every hour."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        reminder_delay: timedelta,
+        interval: timedelta,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.services = services
+        self.reminder_delay = reminder_delay
+        self.interval = interval
+        self.clock = clock
+        self.reminders_sent = 0
+        self._last_prune: datetime | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Works until ``stop`` is set; a database outage only postpones the work."""
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except StorageUnavailableError as error:
+                log.warning("housekeeping postponed: %s", error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.interval.total_seconds())
+
+    async def tick(self) -> None:
+        """One round: remind whoever is due, prune if an hour has passed."""
+        if self.reminder_delay > timedelta(0):
+            while await self.send_due_reminders():
+                pass
+        now = self.clock()
+        if self._last_prune is None or now - self._last_prune >= PRUNE_EVERY:
+            removed = await prune_processed_updates(self.services.database, now=now)
+            self._last_prune = now
+            if removed:
+                log.info("pruned %d old processed update ids", removed)
+
+    async def send_due_reminders(self) -> int:
+        """Claims and sends one batch of due reminders; returns how many were sent."""
+        engine = self.services.engine
+        now = self.clock()
+        due = await claim_due_reminders(
+            self.services.database,
+            now=now,
+            cutoff=now - self.reminder_delay,
+            not_at_steps=[engine.content.first_step.id],
+        )
+        for reminder in due:
+            try:
+                snapshot = Snapshot.model_validate(reminder.snapshot)
+            except ValueError:
+                log.warning("no reminder for session %s: unreadable snapshot", reminder.session_id)
+                continue
+            message = engine.reminder(snapshot, name=reminder.first_name)
+            await self.services.responder.send(reminder.user_id, [message])
+            self.reminders_sent += 1
+        return len(due)

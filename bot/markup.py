@@ -1,0 +1,127 @@
+"""Telegram markup, built in one place: HTML text, inline keyboards and callback data.
+
+Engine messages are plain text; here they are HTML-escaped (so a name like ``<b>&`` shows
+as typed), titles are set in bold, and buttons become inline keyboards whose callback data
+names the keyboard generation, the kind of button and its id. Callback data comes back
+from the client, so it is parsed strictly and anything unexpected is treated as stale.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from dialogs.content_model import TELEGRAM_TEXT_LIMIT
+from dialogs.turn import Button, ButtonKind, Message
+
+#: Action buttons per keyboard row; four short labels fit a phone held upright.
+ACTIONS_PER_ROW = 2
+CHOSEN_MARK = "✓"
+
+
+class CallbackKind(StrEnum):
+    """What a tapped button asks for; one letter each, to keep callback data short."""
+
+    OPTION = "o"
+    ACTION = "a"
+    FORGET = "f"
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackData:
+    """Parsed callback data: ``<seq>:<kind>:<id>`` (``seq`` is 0 for data-rights buttons)."""
+
+    seq: int
+    kind: CallbackKind
+    id: str
+
+    def encode(self) -> str:
+        """The string sent to Telegram (at most 64 bytes: ids are 32 characters at most)."""
+        return f"{self.seq}:{self.kind.value}:{self.id}"
+
+
+_CALLBACK = re.compile(r"^(\d{1,9}):([oaf]):([a-z][a-z0-9_]{0,31})$")
+FORGET_YES = CallbackData(0, CallbackKind.FORGET, "yes")
+FORGET_NO = CallbackData(0, CallbackKind.FORGET, "no")
+
+
+def parse_callback(data: str | None) -> CallbackData | None:
+    """Parses callback data; None for anything this bot never sends."""
+    match = _CALLBACK.match(data or "")
+    if match is None:
+        return None
+    return CallbackData(int(match.group(1)), CallbackKind(match.group(2)), match.group(3))
+
+
+def callback_for(button: Button) -> CallbackData:
+    """The callback data for an engine button."""
+    kind = CallbackKind.OPTION if button.kind is ButtonKind.OPTION else CallbackKind.ACTION
+    return CallbackData(button.seq, kind, button.id)
+
+
+def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
+    """Answers one per row (they are sentences), moves two per row underneath."""
+    if not buttons:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    moves: list[InlineKeyboardButton] = []
+    for button in buttons:
+        tile = InlineKeyboardButton(button.label, callback_data=callback_for(button).encode())
+        if button.kind is ButtonKind.OPTION:
+            rows.append([tile])
+        else:
+            moves.append(tile)
+    rows.extend(moves[i : i + ACTIONS_PER_ROW] for i in range(0, len(moves), ACTIONS_PER_ROW))
+    return InlineKeyboardMarkup(rows)
+
+
+def confirm_keyboard(yes: str, no: str) -> InlineKeyboardMarkup:
+    """Two buttons for a yes-or-no question outside the dialogue (erasing data)."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(yes, callback_data=FORGET_YES.encode())],
+            [InlineKeyboardButton(no, callback_data=FORGET_NO.encode())],
+        ]
+    )
+
+
+def html(message: Message) -> list[str]:
+    """The message as Telegram HTML, split into parts that each fit one Telegram message."""
+    title = f"<b>{escape(message.title)}</b>\n" if message.title else ""
+    budget = TELEGRAM_TEXT_LIMIT - (_units(message.title) + 1 if message.title else 0)
+    parts = split_text(message.text, budget)
+    return [(title if index == 0 else "") + escape(part) for index, part in enumerate(parts)]
+
+
+def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
+    """Splits at paragraph, then line, then word boundaries so each part fits ``limit``.
+
+    Telegram counts UTF-16 code units (an emoji is two), so that is what is measured here.
+    """
+    parts: list[str] = []
+    rest = text
+    while _units(rest) > limit:
+        window = rest[:limit]
+        while _units(window) > limit:
+            window = window[:-1]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+        if cut <= 0:
+            cut = len(window)
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not parts:
+        parts.append(rest)
+    return parts
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def with_choice(question_html: str, label: str) -> str:
+    """A question as it reads once answered: the question, then the chosen answer."""
+    return f"{question_html}\n\n{CHOSEN_MARK} <i>{escape(label)}</i>"
