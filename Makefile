@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(PY) -m bench.engine
 	$(PY) -m bench.storage
 	$(PY) -m bench.standin
+	$(PY) -m bench.broadcast
 
 ## Apply database migrations to DATABASE_URL (the bot also does this at start-up).
 migrate: $(STAMP)

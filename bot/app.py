@@ -15,8 +15,11 @@ import signal
 from dataclasses import dataclass
 from typing import Any
 
+from telegram import Bot, BotCommand
 from telegram.ext import Application
+from telegram.request import HTTPXRequest
 
+from bot.admin import AdminHandlers
 from bot.commands import menu, publish_menu
 from bot.config import BotMode, Settings
 from bot.conversation import ConversationService
@@ -30,11 +33,10 @@ from dialogs import default_engine
 from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.migrate import migrate
+from storage.owed import mark_owed
 from storage.users import UserStore
 
 log = logging.getLogger(__name__)
-#: Bot API connections kept open; enough for many people's replies at once.
-CONNECTION_POOL = 128
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Running:
     dispatcher: Dispatcher
     intake: PollingIntake | WebhookIntake
     housekeeping: Housekeeping
+    admin: AdminHandlers
 
 
 def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -56,7 +59,7 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .updater(None)
-        .connection_pool_size(CONNECTION_POOL)
+        .connection_pool_size(settings.telegram_pool_size)
         .pool_timeout(10)
         .connect_timeout(5)
         .read_timeout(10)
@@ -86,28 +89,74 @@ async def run_bot(
             conversations=ConversationService(engine, ConversationStore(database)),
             users=users,
             sender=sender,
-            responder=Responder(application.bot, sender),
+            responder=Responder(
+                application.bot, sender, on_undelivered=lambda chat_id: mark_owed(database, chat_id)
+            ),
             admin_ids=settings.admin_ids,
         )
         Handlers(services).register(application)
-        async with application:
+        admin = AdminHandlers(
+            services,
+            application,
+            broadcast_bot=broadcast_bot(settings),
+            rate=settings.broadcast_rate,
+            concurrency=settings.broadcast_concurrency,
+            report_every=settings.broadcast_progress_interval,
+        )
+        admin.register(application)
+        async with application, admin.broadcaster.bot:
             await application.start()
-            await publish_menu(application.bot, commands)
-            dispatcher = Dispatcher(application)
-            intake = _intake(settings, application, dispatcher)
-            housekeeping = Housekeeping(
-                services,
-                reminder_delay=settings.reminder_delay,
-                interval=settings.reminder_check_interval,
-            )
-            log.info("Closer is up (%s, %s)", settings.bot_mode.value, database.describe())
-            if started is not None:
-                started.set_result(Running(services, dispatcher, intake, housekeeping))
-            await _until_stopped(stop, intake.run(stop), housekeeping.run(stop))
-            await application.stop()
+            try:
+                await _serve(settings, application, services, admin, commands, stop, started)
+            finally:
+                await application.stop()
     finally:
         await database.dispose()
         log.info("Closer has stopped")
+
+
+async def _serve(
+    settings: Settings,
+    application: Application[Any, Any, Any, Any, Any, Any],
+    services: Services,
+    admin: AdminHandlers,
+    commands: list[BotCommand],
+    stop: asyncio.Event,
+    started: asyncio.Future[Running] | None,
+) -> None:
+    """Publishes the menus, resumes broadcasts, and runs the loops until stopped."""
+    await publish_menu(application.bot, commands)
+    await admin.publish_menu(commands)
+    await admin.broadcaster.resume()
+    dispatcher = Dispatcher(application)
+    intake = _intake(settings, application, dispatcher)
+    housekeeping = Housekeeping(
+        services,
+        reminder_delay=settings.reminder_delay,
+        interval=settings.reminder_check_interval,
+    )
+    log.info("Closer is up (%s, %s)", settings.bot_mode.value, services.database.describe())
+    if started is not None:
+        started.set_result(Running(services, dispatcher, intake, housekeeping, admin))
+    try:
+        await _until_stopped(stop, intake.run(stop), housekeeping.run(stop))
+    finally:
+        await admin.broadcaster.close()
+
+
+def broadcast_bot(settings: Settings) -> Bot:
+    """A Bot of its own for broadcasts, so they never queue behind replies for connections."""
+    root = settings.telegram_api_base_url
+    request = HTTPXRequest(
+        connection_pool_size=settings.broadcast_concurrency,
+        read_timeout=10,
+        write_timeout=10,
+        connect_timeout=5,
+        pool_timeout=30,
+    )
+    return Bot(
+        settings.token, base_url=f"{root}/bot", base_file_url=f"{root}/file/bot", request=request
+    )
 
 
 def _intake(

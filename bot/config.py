@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     reminder_delay: Annotated[timedelta, NoDecode] = timedelta(hours=24)
     reminder_check_interval: Annotated[timedelta, NoDecode] = timedelta(minutes=1)
+    broadcast_rate: float = Field(default=30.0, gt=0, le=10_000)
+    broadcast_concurrency: int = Field(default=8, ge=1, le=256)
+    telegram_pool_size: int = Field(default=16, ge=1, le=256)
+    broadcast_progress_interval: Annotated[timedelta, NoDecode] = timedelta(seconds=3)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -98,7 +102,9 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
-    @field_validator("reminder_delay", "reminder_check_interval", mode="before")
+    @field_validator(
+        "reminder_delay", "reminder_check_interval", "broadcast_progress_interval", mode="before"
+    )
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         if isinstance(value, timedelta):

@@ -37,11 +37,14 @@ from dialogs.events import Act, Begin, Choose, Event, Say, Unreadable
 from dialogs.turn import Turn
 from storage.errors import StorageUnavailableError
 from storage.records import UserProfile
+from storage.updates import claim_update
 
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-ELSEWHERE = (filters.ChatType.GROUPS & filters.UpdateType.MESSAGE) | filters.UpdateType.CHANNEL_POST
+#: In groups the bot answers only commands (a note to come to a private chat), never chatter.
+IN_GROUPS = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & filters.COMMAND
+EDITED = filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE & filters.TEXT
 DATA_COMMANDS = ("mydata", "forget", "stop", "subscribe")
 #: Every command the bot answers; the content must describe each one for the menu.
 HANDLED_COMMANDS = frozenset({START_COMMAND, *COMMAND_ACTIONS, *DATA_COMMANDS})
@@ -67,9 +70,11 @@ class Handlers:
                 CommandHandler("subscribe", self.on_subscribe, filters=PRIVATE),
                 MessageHandler(PRIVATE & filters.COMMAND, self.on_unknown_command),
                 MessageHandler(PRIVATE & filters.TEXT, self.on_text),
+                MessageHandler(PRIVATE & filters.CAPTION, self.on_caption),
                 MessageHandler(PRIVATE, self.on_unreadable),
+                MessageHandler(EDITED, self.on_edited),
                 CallbackQueryHandler(self.on_tap),
-                MessageHandler(ELSEWHERE, self.on_elsewhere),
+                MessageHandler(IN_GROUPS, self.on_elsewhere),
                 ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER),
             ]
         )
@@ -90,6 +95,18 @@ class Handlers:
         """Takes typed words as an answer, a move, or a reason for a kind re-prompt."""
         assert update.effective_message is not None
         await self._converse(update, Say(update.effective_message.text or ""))
+
+    async def on_caption(self, update: Update, context: Context) -> None:
+        """A photo or file with words: the words count, as if typed (danger words first)."""
+        assert update.effective_message is not None
+        await self._converse(update, Say(update.effective_message.caption or ""))
+
+    async def on_edited(self, update: Update, context: Context) -> None:
+        """An edited message changes no answer, but danger words in it still get help."""
+        message = update.effective_message
+        assert message is not None
+        if self.services.engine.suggests_danger(message.text or ""):
+            await self._converse(update, Say(message.text or ""))
 
     async def on_unreadable(self, update: Update, context: Context) -> None:
         """Answers a sticker, photo, voice note or file with a kind re-prompt."""
@@ -112,13 +129,16 @@ class Handlers:
 
     async def on_unknown_command(self, update: Update, context: Context) -> None:
         """Says a command is unknown (admin commands are unknown to everyone else)."""
-        await self._say(update, self.ui.unknown_command)
+        if await self._first_time(update):
+            await self._say(update, self.ui.unknown_command)
 
     # ------------------------------------------------------------------ data rights
 
     async def on_export(self, update: Update, context: Context) -> None:
         """Sends everything stored about the person as a JSON file."""
         user = _profile(update)
+        if not await self._first_time(update):
+            return
         exported = await self.services.users.export(user.id)
         if exported is None:
             await self._say(update, self.ui.nothing_stored)
@@ -131,6 +151,8 @@ class Handlers:
     async def on_forget(self, update: Update, context: Context) -> None:
         """Asks before erasing everything stored about the person."""
         user = _profile(update)
+        if not await self._first_time(update):
+            return
         markup = confirm_keyboard(self.ui.forget_yes, self.ui.forget_no)
         send = partial(
             context.bot.send_message, user.id, self.ui.forget_confirm, reply_markup=markup
@@ -141,6 +163,9 @@ class Handlers:
         query = update.callback_query
         assert query is not None
         user = _profile(update)
+        if not await self._first_time(update):
+            await _quietly(query.answer())
+            return
         if erase:
             await self.services.users.delete(user.id)
         await _quietly(query.answer())
@@ -149,12 +174,14 @@ class Handlers:
 
     async def on_stop(self, update: Update, context: Context) -> None:
         """Stops new content (and reminders) for the person."""
-        await self.services.users.set_subscribed(_profile(update).id, False)
+        if await self._first_time(update):
+            await self.services.users.set_subscribed(_profile(update), False)
         await self._say(update, self.ui.unsubscribed)
 
     async def on_subscribe(self, update: Update, context: Context) -> None:
         """Starts new content again for the person."""
-        await self.services.users.set_subscribed(_profile(update).id, True)
+        if await self._first_time(update):
+            await self.services.users.set_subscribed(_profile(update), True)
         await self._say(update, self.ui.subscribed)
 
     # ------------------------------------------------------------------ outside the dialogue
@@ -163,6 +190,8 @@ class Handlers:
         """Tells a group or channel that the bot only talks in private chats."""
         chat = update.effective_chat
         assert chat is not None
+        if not await self._first_time(update):
+            return
         # A channel may not let the bot post at all; the note is best effort.
         await _quietly(
             self._call(
@@ -216,6 +245,13 @@ class Handlers:
             else:
                 await self.services.responder.send_text(user.id, self.ui.try_again)
             return None
+
+    async def _first_time(self, update: Update) -> bool:
+        """Claims the update id; False when Telegram delivers it again (it already ran)."""
+        try:
+            return await claim_update(self.services.database, update.update_id)
+        except StorageUnavailableError:
+            return True  # better to answer twice than not at all
 
     async def _say(self, update: Update, text: str) -> None:
         await self.services.responder.send_text(_profile(update).id, text)

@@ -14,10 +14,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.services import Services
+from dialogs.content_model import Action
+from dialogs.events import Act
 from dialogs.snapshot import Snapshot
 from storage.columns import utc_now
 from storage.errors import StorageUnavailableError
 from storage.maintenance import prune_processed_updates
+from storage.owed import owed_replies, settle_owed
+from storage.records import UserProfile
 from storage.reminders import claim_due_reminders
 
 log = logging.getLogger(__name__)
@@ -49,11 +53,14 @@ class Housekeeping:
                 await self.tick()
             except StorageUnavailableError as error:
                 log.warning("housekeeping postponed: %s", error)
+            except Exception:  # a bug here must never take the conversations down with it
+                log.exception("housekeeping round failed; trying again next round")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.interval.total_seconds())
 
     async def tick(self) -> None:
-        """One round: remind whoever is due, prune if an hour has passed."""
+        """One round: owed replies, reminders for whoever is due, pruning once an hour."""
+        await self.resend_owed()
         if self.reminder_delay > timedelta(0):
             while await self.send_due_reminders():
                 pass
@@ -63,6 +70,19 @@ class Housekeeping:
             self._last_prune = now
             if removed:
                 log.info("pruned %d old processed update ids", removed)
+
+    async def resend_owed(self) -> int:
+        """Shows people whose last reply was lost their current question; returns how many."""
+        resent = 0
+        for owed in await owed_replies(self.services.database):
+            person = UserProfile(owed.user_id, owed.first_name, owed.language)
+            turn = await self.services.conversations.handle(person, Act(Action.CONTINUE))
+            if turn is not None and await self.services.responder.send(owed.user_id, turn.messages):
+                await settle_owed(self.services.database, owed.user_id, owed.owed_since)
+                resent += 1
+        if resent:
+            log.info("re-sent the current question to %d people owed a reply", resent)
+        return resent
 
     async def send_due_reminders(self) -> int:
         """Claims and sends one batch of due reminders; returns how many were sent."""
@@ -81,6 +101,6 @@ class Housekeeping:
                 log.warning("no reminder for session %s: unreadable snapshot", reminder.session_id)
                 continue
             message = engine.reminder(snapshot, name=reminder.first_name)
-            await self.services.responder.send(reminder.user_id, [message])
-            self.reminders_sent += 1
+            if await self.services.responder.send(reminder.user_id, [message]):
+                self.reminders_sent += 1
         return len(due)

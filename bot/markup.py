@@ -125,3 +125,88 @@ def _units(text: str) -> int:
 def with_choice(question_html: str, label: str) -> str:
     """A question as it reads once answered: the question, then the chosen answer."""
     return f"{question_html}\n\n{CHOSEN_MARK} <i>{escape(label)}</i>"
+
+
+# ---------------------------------------------------------------------- admin panels
+
+
+class AdminVerb(StrEnum):
+    """What an admin's panel button does; one letter each."""
+
+    AUDIENCE = "a"
+    SEND = "s"
+    CANCEL = "c"
+    STOP = "x"
+
+
+@dataclass(frozen=True, slots=True)
+class AdminData:
+    """Parsed admin callback data: ``b:<broadcast>:<verb>[:<audience>]``."""
+
+    broadcast_id: int
+    verb: AdminVerb
+    audience: str | None = None
+
+    def encode(self) -> str:
+        """At most 64 bytes: ids and audience keys are short."""
+        tail = f":{self.audience}" if self.audience else ""
+        return f"b:{self.broadcast_id}:{self.verb.value}{tail}"
+
+
+_ADMIN = re.compile(
+    r"^b:(\d{1,9}):([ascx])(?::((?:all|finished|in_progress)|[ft]\.[a-z][a-z0-9_]{0,31}))?$"
+)
+SELECTED = "• "
+
+
+def parse_admin(data: str | None) -> AdminData | None:
+    """Parses admin callback data; None for anything else."""
+    match = _ADMIN.match(data or "")
+    if match is None:
+        return None
+    return AdminData(int(match.group(1)), AdminVerb(match.group(2)), match.group(3))
+
+
+def audience_key(kind: str, value: str | None) -> str:
+    """The short form of an audience in callback data: all, f.<factor>, t.<track>..."""
+    if kind == "top_factor":
+        return f"f.{value}"
+    if kind == "track":
+        return f"t.{value}"
+    return kind
+
+
+def panel_keyboard(
+    broadcast_id: int,
+    audiences: list[tuple[str, str]],
+    selected: str,
+    send: str,
+    cancel: str,
+) -> InlineKeyboardMarkup:
+    """Audience choices (the chosen one marked), then Send and Cancel."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                (SELECTED if key == selected else "") + label,
+                callback_data=AdminData(broadcast_id, AdminVerb.AUDIENCE, key).encode(),
+            )
+        ]
+        for key, label in audiences
+    ]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                send, callback_data=AdminData(broadcast_id, AdminVerb.SEND).encode()
+            ),
+            InlineKeyboardButton(
+                cancel, callback_data=AdminData(broadcast_id, AdminVerb.CANCEL).encode()
+            ),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def stop_keyboard(broadcast_id: int, label: str) -> InlineKeyboardMarkup:
+    """The one button under a running broadcast's progress."""
+    data = AdminData(broadcast_id, AdminVerb.STOP).encode()
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])

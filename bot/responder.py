@@ -1,16 +1,17 @@
-"""Showing a turn in Telegram: answer the tap, settle the old question, send what is next.
+"""Showing a turn in Telegram: answer the tap, send what is next, settle the old question.
 
-After a tapped answer, the question's message is edited to show the choice and loses its
-buttons (the answer is part of the conversation, like a sent reply); every callback query
-is answered, with the engine's notice when the button was stale. Independent calls run
-together: the tap's answer and the edit of the old message go out at the same time.
+Every callback query is answered first (the phone's spinner stops), with the engine's
+notice when the button was stale. Then the turn's messages go out, and only once they have
+arrived is the tapped question edited to show the choice and lose its buttons, so a
+Telegram outage can never leave someone with no live question. Messages that still cannot
+be delivered after the sender's retries are recorded as owed; housekeeping shows that
+person their current question again once Telegram is back.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 
 from telegram import Bot, CallbackQuery, LinkPreviewOptions
@@ -29,12 +30,19 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 class Responder:
     """Sends engine messages and settles tapped keyboards."""
 
-    def __init__(self, bot: Bot, sender: Sender) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        sender: Sender,
+        on_undelivered: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
         self.bot = bot
         self.sender = sender
+        self.on_undelivered = on_undelivered
+        self.undelivered = 0
 
-    async def send(self, chat_id: int, messages: Sequence[Message]) -> None:
-        """Sends messages in order; stops quietly if the person has blocked the bot."""
+    async def send(self, chat_id: int, messages: Sequence[Message]) -> bool:
+        """Sends messages in order; False if they did not all arrive (blocked, or an outage)."""
         try:
             for message in messages:
                 parts = html(message)
@@ -50,11 +58,18 @@ class Responder:
                     )
                     await self.sender.call(chat_id, "sendMessage", send)
         except BlockedError:
-            return
+            return False
+        except TelegramError as error:
+            self.undelivered += 1
+            log.error("messages to chat %s not delivered after retries: %s", chat_id, error)
+            if self.on_undelivered is not None:
+                await self.on_undelivered(chat_id)
+            return False
+        return True
 
-    async def send_text(self, chat_id: int, text: str) -> None:
+    async def send_text(self, chat_id: int, text: str) -> bool:
         """Sends one plain sentence (escaped) with no buttons."""
-        await self.send(chat_id, [Message(text=text)])
+        return await self.send(chat_id, [Message(text=text)])
 
     async def after_tap(self, query: CallbackQuery, turn: Turn | None) -> None:
         """Answers a tapped button and shows the turn it produced."""
@@ -62,10 +77,11 @@ class Responder:
             notice = turn.notice if turn is not None else None
             await self._answer(query, notice)
             return
-        settle: Awaitable[object] = self._settle(query, turn)
-        await asyncio.gather(self._answer(query, turn.notice), settle)
-        if query.message is not None:
-            await self.send(query.message.chat.id, turn.messages)
+        await self._answer(query, turn.notice)
+        if query.message is None:
+            return
+        if await self.send(query.message.chat.id, turn.messages):
+            await self._settle(query, turn)
 
     async def _settle(self, query: CallbackQuery, turn: Turn) -> None:
         """Shows the choice on the tapped question, or takes its now-stale buttons away."""

@@ -26,6 +26,35 @@ TELEGRAM_TEXT_LIMIT = 4096
 BUTTON_LABEL_LIMIT = 64
 #: Placeholders a text may use; the engine fills them in when it renders the text.
 PLACEHOLDERS = frozenset({"name", "step", "total", "title", "track"})
+#: Placeholders of the admins' texts (broadcasts and statistics).
+ADMIN_PLACEHOLDERS = frozenset(
+    [
+        "id",
+        "audience",
+        "size",
+        "sent",
+        "failed",
+        "blocked",
+        "left",
+        "rate",
+        "eta",
+        "duration",
+        "when",
+        "status",
+        "factor",
+        "track",
+        "count",
+        "share",
+        "step",
+        "users",
+        "new",
+        "active",
+        "subscribed",
+        "completion",
+        "broadcasts",
+        "delivered",
+    ]
+)
 #: Identifiers of steps, options, factors and tracks travel in callback data: keep them short.
 IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 
@@ -206,6 +235,44 @@ class Ui(_Frozen):
     kept: Text
 
 
+class AdminTexts(_Frozen):
+    """What the admins read: composing and following broadcasts, and statistics."""
+
+    compose: Text
+    not_broadcastable: Text
+    preview: Text
+    panel: Text
+    empty_audience: Text
+    audience_all: Text
+    audience_finished: Text
+    audience_in_progress: Text
+    audience_factor: Text
+    audience_track: Text
+    send: Annotated[str, Field(min_length=1, max_length=BUTTON_LABEL_LIMIT)]
+    cancel: Annotated[str, Field(min_length=1, max_length=BUTTON_LABEL_LIMIT)]
+    stop: Annotated[str, Field(min_length=1, max_length=BUTTON_LABEL_LIMIT)]
+    cancelled: Text
+    nothing_to_cancel: Text
+    progress: Text
+    finished: Text
+    stopped: Text
+    list_heading: Text
+    list_line: Text
+    list_empty: Text
+    stats: Text
+    funnel_heading: Text
+    funnel_line: Text
+    factors_heading: Text
+    tracks_heading: Text
+    share_line: Text
+    nobody_yet: Text
+    chart_caption: Text
+    commands: dict[
+        Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")],
+        Annotated[str, Field(min_length=1, max_length=256)],
+    ] = Field(min_length=1)
+
+
 class Content(_Frozen):
     """A whole dialogue: its flow, its words, and how answers are weighed."""
 
@@ -219,6 +286,7 @@ class Content(_Frozen):
     actions: dict[Action, ActionLabel]
     safety: Safety
     ui: Ui
+    admin: AdminTexts
     commands: dict[
         Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")],
         Annotated[str, Field(min_length=1, max_length=256)],
@@ -369,6 +437,9 @@ def _semantic_problems(content: Content) -> Iterator[str]:
     yield from _guidance_problems(content, step_ids, factor_ids)
     for label, text in _texts_outside_steps(content):
         yield from _text_problems(label, text)
+    for name, value in content.admin:
+        if isinstance(value, str):
+            yield from _text_problems(f"admin > {name}", value, ADMIN_PLACEHOLDERS)
 
 
 def _duplicate_ids(content: Content) -> Iterator[str]:
@@ -492,15 +563,18 @@ def _texts_outside_steps(content: Content) -> Iterator[tuple[str, str]]:
         yield f"actions > {action.value} label", label.label
 
 
-def _text_problems(where: str, text: str) -> Iterator[str]:
+def _text_problems(where: str, text: str, allowed: frozenset[str] = PLACEHOLDERS) -> Iterator[str]:
     if len(text) > TELEGRAM_TEXT_LIMIT:
         yield f"{where}: text is {len(text)} characters, over Telegram's {TELEGRAM_TEXT_LIMIT}"
     try:
-        fields = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
+        parsed = [part for part in string.Formatter().parse(text) if part[1] is not None]
     except ValueError as error:
         yield f"{where}: broken placeholder ({error}); write '{{{{' for a literal brace"
         return
-    for field in fields:
-        if field not in PLACEHOLDERS:
-            allowed = ", ".join(sorted(PLACEHOLDERS))
-            yield f"{where}: unknown placeholder '{{{field}}}' (allowed: {allowed})"
+    for _, field, spec, conversion in parsed:
+        if field not in allowed:
+            names = ", ".join(sorted(allowed))
+            yield f"{where}: unknown placeholder '{{{field}}}' (allowed: {names})"
+        elif spec or conversion:
+            # Values are plain text: "{step:03d}" or "{name!x}" would fail when rendered.
+            yield f"{where}: placeholder '{{{field}}}' takes no format or conversion"

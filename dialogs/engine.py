@@ -102,6 +102,10 @@ class DialogueEngine:
         """The snapshot's position as "step n of m"."""
         return self._positions[self.adapt(snapshot).state]
 
+    def suggests_danger(self, text: str) -> bool:
+        """Whether free text would be answered with safety resources first."""
+        return self._danger.suggests_danger(text)
+
     def progress_at(self, step_id: str) -> Progress:
         """The position of a step the content defines, as "step n of m"."""
         return self._positions[step_id]

@@ -256,7 +256,7 @@ class BotApi:
 
     def _target(self, bot: Bot, params: Params) -> ChatState:
         chat_id = params.chat_id()
-        chat = bot.chats.get(chat_id)
+        chat = bot.find_chat(chat_id)
         if chat is None:
             if chat_id in self.world.people:
                 raise forbidden("bot can't initiate conversation with a user")

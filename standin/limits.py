@@ -78,7 +78,8 @@ class Controls:
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
     faults: Faults = field(default_factory=Faults)
-    callback_answer_deadline: float | None = None
+    #: Telegram refuses to answer a callback query after roughly this many seconds.
+    callback_answer_deadline: float | None = 15.0
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Controls:

@@ -132,6 +132,7 @@ class Bot:
         self.webhook: Webhook | None = None
         self.webhook_wakeup = asyncio.Event()
         self.chats: dict[int, ChatState] = {}
+        self.bulk: list[tuple[int, int, str]] = []  # (first id, count, first name): people
         self.blocked_by: set[int] = set()
         self.commands: dict[str, list[JsonDict]] = {}
         self.callbacks: dict[str, CallbackRecord] = {}
@@ -166,10 +167,21 @@ class Bot:
 
     def known_chat(self, chat_id: int) -> ChatState:
         """A chat the bot has seen; Telegram says 400 "chat not found" for any other."""
-        state = self.chats.get(chat_id)
+        state = self.find_chat(chat_id)
         if state is None:
             raise ApiError(400, "Bad Request: chat not found")
         return state
+
+    def find_chat(self, chat_id: int) -> ChatState | None:
+        """A chat, materialising people created in bulk only when the bot first writes."""
+        state = self.chats.get(chat_id)
+        if state is not None:
+            return state
+        for first, count, first_name in self.bulk:
+            if first <= chat_id < first + count:
+                person = shapes.user(chat_id, first_name)
+                return self.chat(shapes.private_chat(person))
+        return None
 
     def enqueue(self, kind: str, payload: JsonDict) -> JsonDict:
         """Queues a new update for the bot and wakes its poller or webhook."""

@@ -26,8 +26,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     first_name: Mapped[str] = mapped_column(String(256), default="")
     language: Mapped[str | None] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     blocked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -68,6 +68,7 @@ class ConversationSession(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reply_owed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
 
 
 class Answer(Base):
@@ -81,6 +82,45 @@ class Answer(Base):
     step: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     option: Mapped[str] = mapped_column(String(ID_LENGTH))
     answered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Broadcast(Base):
+    """New content an admin sends to an audience, and where its delivery stands.
+
+    The content is the admin's own message, copied to each recipient (``copyMessage``), so
+    formatting, photos, videos and documents arrive exactly as composed.
+    """
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_by: Mapped[int] = mapped_column(BigInteger, index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    source_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    source_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    content_kind: Mapped[str | None] = mapped_column(String(16))
+    audience: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    panel_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class BroadcastRecipient(Base):
+    """One person's copy of a broadcast: pending, sending, sent, failed or blocked."""
+
+    __tablename__ = "broadcast_recipients"
+    __table_args__ = (Index("ix_broadcast_recipients_status", "broadcast_id", "status", "user_id"),)
+
+    broadcast_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(256))
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ProcessedUpdate(Base):

@@ -9,6 +9,8 @@ from sqlalchemy import delete, select, update
 from storage.columns import utc_now
 from storage.database import Database
 from storage.models import Answer, ConversationSession, User
+from storage.records import UserProfile
+from storage.upsert import insert_for
 
 EXPORT_FORMAT = "closer-user-export/1"
 
@@ -91,13 +93,27 @@ class UserStore:
             result = await session.execute(delete(User).where(User.id == user_id))
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def set_subscribed(self, user_id: int, subscribed: bool) -> bool:
-        """Starts or stops new content for a user; False if the user is unknown."""
+    async def set_subscribed(self, user: UserProfile, subscribed: bool) -> None:
+        """Starts or stops new content for a person, remembering them if they are new.
+
+        Someone who sends /stop before /start must still be opted out when they begin.
+        """
+        now = utc_now()
+        insert = insert_for(self.database.url.get_backend_name(), User).values(
+            id=user.id,
+            first_name=user.first_name,
+            language=user.language,
+            created_at=now,
+            last_seen_at=now,
+            subscribed=subscribed,
+            blocked=False,
+        )
         async with self.database.write() as session:
-            result = await session.execute(
-                update(User).where(User.id == user_id).values(subscribed=subscribed)
+            await session.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[User.id], set_={"subscribed": subscribed, "last_seen_at": now}
+                )
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def set_blocked(self, user_id: int, blocked: bool) -> None:
         """Records that the user blocked (Telegram answered 403) or unblocked the bot."""

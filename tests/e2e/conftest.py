@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,6 @@ from standin.server import RunningStandIn, serve
 
 TOKEN = "300000001:" + "C" * 35
 ROOT = Path(__file__).resolve().parents[2]
-StartBot = Callable[..., Awaitable[Running]]
 
 
 @pytest.fixture
@@ -69,29 +68,50 @@ def make_settings(standin: RunningStandIn, database_url: str, **overrides: Any) 
     return load_settings(_env_file=None, **values)
 
 
-@pytest.fixture
-async def start_bot(standin: RunningStandIn) -> AsyncIterator[StartBot]:
-    """Starts bots in this process; every one is stopped at the end of the test."""
-    stops: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
+class BotRunner:
+    """Starts bots in this process and stops them as SIGTERM would (graceful)."""
 
-    async def start(settings: Settings) -> Running:
+    def __init__(self) -> None:
+        self._running: dict[int, tuple[asyncio.Event, asyncio.Task[None]]] = {}
+
+    async def __call__(self, settings: Settings) -> Running:
         stop = asyncio.Event()
         started: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
         task = asyncio.create_task(run_bot(settings, stop, started))
-        stops.append((stop, task))
         waiting: set[asyncio.Future[Any]] = {task, started}
         done, _ = await asyncio.wait(waiting, timeout=30, return_when=asyncio.FIRST_COMPLETED)
         if task in done:
             task.result()
             raise AssertionError("the bot stopped before it was up")
         assert started in done, "the bot did not start within 30 s"
-        return started.result()
+        running = started.result()
+        self._running[id(running)] = (stop, task)
+        return running
 
-    yield start
-    for stop, _ in stops:
+    async def stop(self, running: Running) -> None:
+        """Sets the bot's stop event and waits for it to finish its work and exit."""
+        stop, task = self._running.pop(id(running))
         stop.set()
-    for _, task in stops:
         await asyncio.wait_for(task, 30)
+
+    async def stop_all(self) -> None:
+        """Stops every bot still running."""
+        for stop, _ in self._running.values():
+            stop.set()
+        for _, task in self._running.values():
+            await asyncio.wait_for(task, 30)
+        self._running.clear()
+
+
+StartBot = BotRunner
+
+
+@pytest.fixture
+async def start_bot(standin: RunningStandIn) -> AsyncIterator[BotRunner]:
+    """Starts bots in this process; every one is stopped at the end of the test."""
+    runner = BotRunner()
+    yield runner
+    await runner.stop_all()
 
 
 @pytest.fixture

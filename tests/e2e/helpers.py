@@ -21,12 +21,17 @@ def newest_message_id(chat: Conversation) -> int:
 
 
 async def tap_and_wait(chat: Conversation, label: str) -> dict[str, Any]:
-    """Taps a button and waits for the next question (a newer keyboard)."""
+    """Taps a button and waits for the whole reply: the next question, and the tapped
+    message settled (its buttons gone), which the bot does once the next one is out."""
     before = newest_keyboard_id(chat)
+    tapped = chat.keyboard_message(label)
     await chat.tap(label)
-    await chat.wait_until(
-        lambda c: newest_keyboard_id(c) > before, REPLY_TIMEOUT, f"a reply to {label!r}"
-    )
+
+    def answered(c: Conversation) -> bool:
+        settled = tapped is None or not button_labels(c.bot_messages.get(tapped["message_id"], {}))
+        return newest_keyboard_id(c) > before and settled
+
+    await chat.wait_until(answered, REPLY_TIMEOUT, f"a reply to {label!r}")
     message = chat.keyboard_message()
     assert message is not None
     return message

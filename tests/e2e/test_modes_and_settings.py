@@ -172,3 +172,9 @@ async def test_the_token_never_reaches_the_log(
     assert "getUpdates" in log or "HTTP" in log or "Closer is up" in log, "DEBUG logging happened"
     assert TOKEN not in log
     assert TOKEN.split(":")[1] not in log
+
+
+def test_env_example_lists_exactly_the_settings() -> None:
+    lines = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+    documented = {line.split("=", 1)[0] for line in lines if line and not line.startswith("#")}
+    assert documented == {name.upper() for name in Settings.model_fields}

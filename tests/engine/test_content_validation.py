@@ -43,6 +43,14 @@ def _unknown_placeholder(raw: Raw) -> None:
     raw["ui"]["paused"] = "Paused, {nickname}."
 
 
+def _format_spec(raw: Raw) -> None:
+    raw["ui"]["progress"] = "Step {step:03d} of {total}"
+
+
+def _conversion(raw: Raw) -> None:
+    raw["ui"]["resume_prompt"] = "Hi {name!x}"
+
+
 def _broken_brace(raw: Raw) -> None:
     raw["ui"]["help"] = "Use {curly braces"
 
@@ -103,6 +111,8 @@ BROKEN: list[tuple[Callable[[Raw], None], list[str]]] = [
     (_unknown_factor, ["step 'stage'", "option 'early'", "unknown factor 'astrology'"]),
     (_unknown_placeholder, ["ui > paused", "unknown placeholder '{nickname}'"]),
     (_broken_brace, ["ui > help", "broken placeholder"]),
+    (_format_spec, ["ui > progress", "'{step}' takes no format or conversion"]),
+    (_conversion, ["ui > resume_prompt", "'{name}' takes no format or conversion"]),
     (_unreachable_step, ["step 'stage'", "cannot be reached"]),
     (_loop, ["loop back on themselves", "duration -> stage"]),
     (_duplicate_step, ["step 'pattern' is defined twice"]),

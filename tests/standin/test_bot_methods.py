@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 from telegram import (
@@ -250,3 +252,18 @@ async def test_method_names_ignore_case_and_json_bodies_work(standin: RunningSta
             body = await response.json()
     assert body["ok"] is True
     assert body["result"]["is_bot"] is True
+
+
+async def test_a_callback_query_answered_too_late_is_refused(
+    client: StandInClient, bot: Bot
+) -> None:
+    await _started(client, bot)
+    await client.control(callback_answer_deadline=0.01)
+    sent = await bot.send_message(ANA.id, "Tap", reply_markup=KEYBOARD)
+    await client.press(ANA, sent.message_id, data="a|1|yes")
+    updates = await bot.get_updates(offset=2, timeout=1)
+    query = updates[-1].callback_query
+    assert query is not None
+    await asyncio.sleep(0.05)  # the deadline itself is what is tested: let it pass
+    with pytest.raises(BadRequest, match="Query is too old"):
+        await bot.answer_callback_query(query.id)

@@ -10,7 +10,7 @@ from aiohttp import web
 from telegram import Bot
 from telegram.error import Conflict
 
-from standin.client import StandInClient
+from standin.client import Person, StandInClient
 from tests.standin.conftest import ANA
 
 
@@ -34,7 +34,11 @@ class Receiver:
 async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
     hook = Receiver()
     app = web.Application()
-    app.router.add_post("/hook", hook.handle)
+
+    async def route(request: web.Request) -> web.Response:
+        return await hook.handle(request)  # looked up per call, so a test can swap it
+
+    app.router.add_post("/hook", route)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -95,3 +99,41 @@ async def test_deleting_the_webhook_returns_to_polling(
     await client.send(ANA, "polled again")
     updates = await bot.get_updates(timeout=1)
     assert [u.message.text for u in updates if u.message][-1:] == ["polled again"]
+
+
+async def test_deliveries_run_concurrently_but_each_chat_in_order(
+    client: StandInClient, bot: Bot, receiver: tuple[Receiver, str]
+) -> None:
+    hook, url = receiver
+    in_flight: list[int] = []
+    most = 0
+    order: dict[int, list[str]] = {}
+    release = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        nonlocal most
+        update = await request.json()
+        chat = update["message"]["chat"]["id"]
+        assert chat not in in_flight, "two updates of one chat at once"
+        in_flight.append(chat)
+        most = max(most, len(in_flight))
+        order.setdefault(chat, []).append(update["message"]["text"])
+        if len(in_flight) >= 3:
+            release.set()
+        await asyncio.wait_for(release.wait(), 5)
+        in_flight.remove(chat)
+        return web.Response()
+
+    hook.handle = slow  # type: ignore[method-assign]
+    await bot.set_webhook(url, max_connections=10)
+    people = [Person(7000 + n, f"W{n}") for n in range(3)]
+    for round_ in range(2):
+        for person in people:
+            await client.send(person, f"{person.id}-{round_}")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while sum(len(texts) for texts in order.values()) < 6:
+        assert loop.time() < deadline
+        await asyncio.sleep(0.02)
+    assert most >= 3, "several chats at once"
+    assert all(texts == [f"{chat}-0", f"{chat}-1"] for chat, texts in order.items())

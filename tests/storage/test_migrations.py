@@ -11,7 +11,7 @@ from storage.migrate import current_revision, head_revision, migrate
 from storage.models import Base
 from tests.storage.conftest import Target
 
-TABLES = {"users", "sessions", "answers", "processed_updates"}
+TABLES = {"users", "sessions", "answers", "processed_updates", "broadcasts", "broadcast_recipients"}
 
 
 def _tables(connection: Connection) -> set[str]:

@@ -72,7 +72,7 @@ async def test_delete_erases_everything_about_one_user_and_nothing_else(
 async def test_subscription_and_blocking_flags(database: Database, engine: DialogueEngine) -> None:
     await _talk(database, engine, SAM)
     users = UserStore(database)
-    assert await users.set_subscribed(SAM.id, False) is True
+    await users.set_subscribed(SAM, False)
     await users.set_blocked(SAM.id, True)
     async with database.read() as session:
         user = await session.get(User, SAM.id)
@@ -85,7 +85,13 @@ async def test_subscription_and_blocking_flags(database: Database, engine: Dialo
         user = await session.get(User, SAM.id)
         assert user is not None
         assert (user.subscribed, user.blocked) == (False, False)
-    assert await users.set_subscribed(12345, True) is False
+    newcomer = UserProfile(id=12345, first_name="New")
+    await users.set_subscribed(newcomer, False)  # /stop before /start: remembered
+    await ConversationService(engine, ConversationStore(database)).handle(newcomer, Say("hi"))
+    async with database.read() as session:
+        remembered = await session.get(User, newcomer.id)
+        assert remembered is not None
+        assert remembered.subscribed is False
 
 
 async def test_processed_update_ids_are_not_personal_and_survive_erasure(

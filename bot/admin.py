@@ -1,0 +1,372 @@
+"""The admins' commands: compose and send broadcasts, follow them, see statistics.
+
+Only the Telegram ids in ADMIN_IDS reach these handlers; for anyone else the commands
+fall through to "I don't know that command", the admin buttons to "that button is from
+an earlier question", and the admin commands are not in their menu.
+
+Composing: /broadcast, then the admin's next message (text, photo, video or document, as
+formatted as they like) becomes the draft. The bot copies it back as a preview, exactly as
+recipients will get it, under a panel to pick the audience (with its size) and send or
+cancel. Once sent, the panel shows progress every few seconds, with a button to stop.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot, BotCommand, BotCommandScopeChat, InputFile, Message, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.broadcasting import Broadcaster, Progress
+from bot.markup import (
+    AdminData,
+    AdminVerb,
+    audience_key,
+    panel_keyboard,
+    parse_admin,
+    stop_keyboard,
+)
+from bot.services import Services
+from bot.statistics import funnel, funnel_chart, report
+from storage.broadcasts import (
+    Audience,
+    AudienceKind,
+    BroadcastInfo,
+    BroadcastStatus,
+    BroadcastStore,
+    DeliveryStatus,
+)
+from storage.columns import utc_now
+from storage.stats import count_everything
+from storage.updates import claim_update
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+ADMIN_COMMANDS = ("broadcast", "broadcasts", "stats", "cancel")
+#: Runs before the dialogue's handlers, so a draft never becomes an answer.
+ADMIN_GROUP = -1
+
+
+class AdminHandlers:
+    """Handlers for admins, and the broadcaster they drive."""
+
+    def __init__(
+        self,
+        services: Services,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        *,
+        broadcast_bot: Bot,
+        rate: float,
+        concurrency: int,
+        report_every: timedelta,
+    ) -> None:
+        self.services = services
+        self.bot = application.bot
+        self.texts = services.engine.content.admin
+        self.store = BroadcastStore(services.database, services.engine.content.first_step.id)
+        self.broadcaster = Broadcaster(
+            broadcast_bot,
+            self.store,
+            rate=rate,
+            concurrency=concurrency,
+            report=self.show_progress,
+            report_every=report_every,
+        )
+        self.admins = filters.User(user_id=services.admin_ids)
+
+    def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Adds the admin handlers ahead of the dialogue's."""
+        private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & self.admins
+        application.add_handlers(
+            [
+                CommandHandler("broadcast", self.on_broadcast, filters=private),
+                CommandHandler("broadcasts", self.on_list, filters=private),
+                CommandHandler("stats", self.on_stats, filters=private),
+                CommandHandler("cancel", self.on_cancel, filters=private),
+                MessageHandler(private & ~filters.COMMAND, self.on_draft),
+                CallbackQueryHandler(self.on_panel, pattern=r"^b:"),
+            ],
+            group=ADMIN_GROUP,
+        )
+
+    def menu(self, everyone: list[BotCommand]) -> list[BotCommand]:
+        """The admins' menu: everyone's commands, then theirs."""
+        commands = self.texts.commands
+        return [*everyone, *(BotCommand(name, commands[name]) for name in ADMIN_COMMANDS)]
+
+    async def publish_menu(self, everyone: list[BotCommand]) -> None:
+        """Shows the admin commands in each admin's own chat (and nowhere else)."""
+        for admin_id in self.services.admin_ids:
+            try:
+                await self.bot.set_my_commands(
+                    self.menu(everyone), scope=BotCommandScopeChat(admin_id)
+                )
+            except TelegramError as error:  # an admin who never opened the bot has no chat yet
+                log.info("admin menu not set for %s: %s", admin_id, error)
+
+    # ------------------------------------------------------------------ composing
+
+    async def on_broadcast(self, update: Update, context: Context) -> None:
+        """Starts a draft: the admin's next message becomes its content."""
+        admin = _user_id(update)
+        if not await claim_update(self.services.database, update.update_id):
+            raise ApplicationHandlerStop
+        await self.store.begin_draft(admin)
+        await self._tell(admin, self.texts.compose)
+        raise ApplicationHandlerStop
+
+    async def on_draft(self, update: Update, context: Context) -> None:
+        """Takes the admin's message as the draft, previews it, and shows the panel."""
+        admin = _user_id(update)
+        broadcast_id = await self.store.composing(admin)
+        if broadcast_id is None:
+            return  # not composing: the dialogue handles the message as usual
+        message = update.effective_message
+        assert message is not None
+        if not await claim_update(self.services.database, update.update_id):
+            raise ApplicationHandlerStop
+        kind = _kind(message)
+        if kind is None:
+            await self._tell(admin, self.texts.not_broadcastable)
+            raise ApplicationHandlerStop
+        await self.store.attach(broadcast_id, message.chat_id, message.message_id, kind)
+        await self._tell(admin, self.texts.preview)
+        await self.bot.copy_message(admin, message.chat_id, message.message_id)
+        text, markup = await self._panel(broadcast_id, Audience())
+        panel = await self.bot.send_message(admin, text, reply_markup=markup)
+        await self.store.set_panel(broadcast_id, panel.message_id)
+        raise ApplicationHandlerStop
+
+    async def on_cancel(self, update: Update, context: Context) -> None:
+        """Cancels the draft being composed."""
+        admin = _user_id(update)
+        broadcast_id = await self.store.composing(admin) or await self.store.open_draft(admin)
+        if broadcast_id is not None and await self.store.cancel(broadcast_id):
+            await self._tell(admin, self.texts.cancelled.format(id=broadcast_id))
+        else:
+            await self._tell(admin, self.texts.nothing_to_cancel)
+        raise ApplicationHandlerStop
+
+    async def on_panel(self, update: Update, context: Context) -> None:
+        """Audience, send, cancel and stop buttons; anyone else's tap changes nothing."""
+        query = update.callback_query
+        assert query is not None
+        data = parse_admin(query.data)
+        if data is None or query.from_user.id not in self.services.admin_ids:
+            return  # falls through to the dialogue's handler, which calls it stale
+        if not await claim_update(self.services.database, update.update_id):
+            raise ApplicationHandlerStop
+        info = await self.store.info(data.broadcast_id)
+        if info is None:
+            await _answer(query, self.services.engine.content.ui.stale)
+            raise ApplicationHandlerStop
+        await self._act(query, data, info)
+        raise ApplicationHandlerStop
+
+    async def _act(self, query: Any, data: AdminData, info: BroadcastInfo) -> None:
+        texts = self.texts
+        if data.verb is AdminVerb.AUDIENCE and info.status is BroadcastStatus.DRAFT:
+            audience = _audience_from_key(data.audience)
+            await self.store.set_audience(info.id, audience)
+            text, markup = await self._panel(info.id, audience)
+            await _answer(query, None)
+            await _edit(query, text, markup)
+        elif data.verb is AdminVerb.SEND and info.status is BroadcastStatus.DRAFT:
+            if await self.store.audience_size(info.audience) == 0:
+                await _answer(query, texts.empty_audience, alert=True)
+                return
+            total = await self.store.start(info.id)
+            await _answer(query, None)
+            progress = Progress(total=total)
+            await _edit(
+                query, self._progress_text(info.id, progress), stop_keyboard(info.id, texts.stop)
+            )
+            self.broadcaster.launch(info.id)
+        elif data.verb in (AdminVerb.CANCEL, AdminVerb.STOP) and await self.store.cancel(info.id):
+            await _answer(query, None)
+            if data.verb is AdminVerb.CANCEL:
+                await _edit(query, texts.cancelled.format(id=info.id), None)
+            # a running broadcast stops at its next window and reports how far it got
+        else:
+            await _answer(query, self.services.engine.content.ui.stale)
+
+    async def _panel(self, broadcast_id: int, audience: Audience) -> tuple[str, Any]:
+        size = await self.store.audience_size(audience)
+        text = self.texts.panel.format(
+            id=broadcast_id, audience=self._audience_name(audience), size=f"{size:,}"
+        )
+        markup = panel_keyboard(
+            broadcast_id,
+            self._audience_choices(),
+            audience_key(audience.kind.value, audience.value),
+            self.texts.send,
+            self.texts.cancel,
+        )
+        return text, markup
+
+    def _audience_choices(self) -> list[tuple[str, str]]:
+        content = self.services.engine.content
+        choices = [
+            ("all", self.texts.audience_all),
+            ("finished", self.texts.audience_finished),
+            ("in_progress", self.texts.audience_in_progress),
+        ]
+        choices += [
+            (f"f.{f.id}", self.texts.audience_factor.format(factor=f.title))
+            for f in content.factors
+        ]
+        choices += [
+            (f"t.{t.id}", self.texts.audience_track.format(track=t.title)) for t in content.tracks
+        ]
+        return choices
+
+    def _audience_name(self, audience: Audience) -> str:
+        key = audience_key(audience.kind.value, audience.value)
+        return dict(self._audience_choices()).get(key, key)
+
+    # ------------------------------------------------------------------ following
+
+    async def show_progress(self, info: BroadcastInfo, progress: Progress, final: bool) -> None:
+        """Updates the panel; at the end, also sends the final report as a new message."""
+        if info.panel_message_id is None:
+            return
+        if not final:
+            text, markup = (
+                self._progress_text(info.id, progress),
+                stop_keyboard(info.id, self.texts.stop),
+            )
+        else:
+            template = (
+                self.texts.finished if info.status is BroadcastStatus.DONE else self.texts.stopped
+            )
+            elapsed = (info.finished_at or utc_now()) - (info.started_at or utc_now())
+            text = template.format(
+                id=info.id,
+                sent=f"{progress.sent:,}",
+                failed=f"{progress.failed:,}",
+                blocked=f"{progress.blocked:,}",
+                left=f"{progress.left:,}",
+                duration=_duration(elapsed.total_seconds()),
+            )
+            markup = None
+        try:
+            await self.bot.edit_message_text(
+                text, chat_id=info.created_by, message_id=info.panel_message_id, reply_markup=markup
+            )
+        except BadRequest as error:
+            if "not modified" not in str(error).lower():
+                raise
+        if final:
+            await self._tell(info.created_by, text)
+
+    def _progress_text(self, broadcast_id: int, progress: Progress) -> str:
+        rate = progress.rate
+        eta = progress.left / rate if rate > 0 else 0.0
+        return self.texts.progress.format(
+            id=broadcast_id,
+            sent=f"{progress.sent:,}",
+            failed=f"{progress.failed:,}",
+            blocked=f"{progress.blocked:,}",
+            left=f"{progress.left:,}",
+            rate=f"{rate:.1f}",
+            eta=_duration(eta),
+        )
+
+    async def on_list(self, update: Update, context: Context) -> None:
+        """Recent broadcasts and how they went."""
+        recent = await self.store.recent()
+        if not recent:
+            await self._tell(_user_id(update), self.texts.list_empty)
+            raise ApplicationHandlerStop
+        lines = [self.texts.list_heading]
+        for info in recent:
+            counts = info.counts
+            settled = sum(counts.get(s, 0) for s in ("sent", "failed", "blocked"))
+            lines.append(
+                self.texts.list_line.format(
+                    id=info.id,
+                    when=(info.started_at or info.created_at).strftime("%Y-%m-%d %H:%M UTC"),
+                    status=info.status.value,
+                    audience=self._audience_name(info.audience),
+                    sent=f"{counts.get(DeliveryStatus.SENT, 0):,}",
+                    failed=f"{counts.get(DeliveryStatus.FAILED, 0):,}",
+                    blocked=f"{counts.get(DeliveryStatus.BLOCKED, 0):,}",
+                    left=f"{max(0, info.total - settled):,}",
+                )
+            )
+        await self._tell(_user_id(update), "\n".join(lines))
+        raise ApplicationHandlerStop
+
+    async def on_stats(self, update: Update, context: Context) -> None:
+        """Statistics as a funnel chart and as numbers."""
+        admin = _user_id(update)
+        engine = self.services.engine
+        counts = await count_everything(self.services.database, utc_now())
+        totals = await self.store.totals()
+        chart = funnel_chart(funnel(engine, counts))
+        await self.bot.send_photo(
+            admin, InputFile(chart, filename="funnel.png"), caption=self.texts.chart_caption
+        )
+        await self._tell(admin, report(engine, self.texts, counts, totals))
+        raise ApplicationHandlerStop
+
+    async def _tell(self, chat_id: int, text: str) -> None:
+        await self.services.responder.send_text(chat_id, text)
+
+
+def _user_id(update: Update) -> int:
+    user = update.effective_user
+    assert user is not None
+    return user.id
+
+
+def _kind(message: Message) -> str | None:
+    for kind in ("photo", "video", "document"):
+        if getattr(message, kind):
+            return kind
+    return "text" if message.text else None
+
+
+def _audience_from_key(key: str | None) -> Audience:
+    if key and key.startswith("f."):
+        return Audience(AudienceKind.TOP_FACTOR, key[2:])
+    if key and key.startswith("t."):
+        return Audience(AudienceKind.TRACK, key[2:])
+    return Audience(AudienceKind(key or "all"))
+
+
+async def _answer(query: Any, text: str | None, alert: bool = False) -> None:
+    try:
+        await query.answer(text, show_alert=alert)
+    except TelegramError as error:
+        log.info("could not answer an admin's tap: %s", error)
+
+
+async def _edit(query: Any, text: str, markup: Any) -> None:
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            log.info("could not update an admin panel: %s", error)
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"

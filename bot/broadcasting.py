@@ -1,0 +1,328 @@
+"""Delivering a broadcast in the background, inside Telegram's limits, across restarts.
+
+A pool of senders copies the admin's message to each recipient. They share one pacer, so
+sends are spaced evenly at ``BROADCAST_RATE`` a second (Telegram asks for about 30; paid
+broadcasts allow up to 1000), and a 429 pauses all of them for ``retry_after``. A feeder
+keeps a small queue of recipients claimed ahead from the database and, in the same
+transaction, records the outcomes of those already sent. A 403 marks the person as having
+blocked the bot; network errors are retried a few times, then recorded as failed.
+
+Doubles after a crash: only recipients claimed but not yet recorded are unknown, and they
+are sent again on restart. Of those, the ones that really had been sent are the sends in
+flight (at most ``concurrency``) and the outcomes not yet written (at most one ``window``,
+as outcomes are written each time a window is claimed). So at most
+``concurrency + window`` people get it twice: 16 at the defaults (30 a second, 8 at
+once), 108 at 1000 a second.
+
+Few connections, on purpose: httpcore (under python-telegram-bot) manages its connection
+pool in time quadratic in the number of connections, so on this stack 8 concurrent calls
+send several times faster than 64 (BENCHMARKS.md); raise BROADCAST_CONCURRENCY only when
+Telegram's round trip, not the CPU, is what limits the rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from storage.broadcasts import (
+    BroadcastInfo,
+    BroadcastStatus,
+    BroadcastStore,
+    DeliveryStatus,
+    Outcome,
+)
+from storage.errors import StorageUnavailableError
+
+log = logging.getLogger(__name__)
+
+#: Tries per recipient for transient errors (network, 5xx, timeouts) before "failed".
+ATTEMPTS = 3
+#: How long a 429 may ask us to wait before that recipient is recorded as failed.
+LONGEST_PAUSE = 300.0
+
+
+class Pacer:
+    """A token bucket: ``rate`` sends a second on average, a short burst to catch up.
+
+    Even spacing alone falls short at high rates: the event loop wakes sleepers on a
+    millisecond clock, so a 1 ms gap often becomes 2. The bucket (holding 5% of a second's
+    worth) lets the next sends make up for a late wake-up, and never lets the average
+    exceed the rate. A 429 empties it and stops everyone for ``retry_after``.
+    """
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
+        self.rate = rate
+        self.burst = burst if burst is not None else max(1.0, rate * 0.05)
+        self._tokens = 1.0
+        self._stamp = time.monotonic()
+        self._paused_until = 0.0
+
+    async def slot(self) -> None:
+        """Waits for this sender's turn."""
+        while True:
+            now = time.monotonic()
+            if now < self._paused_until:
+                await asyncio.sleep(self._paused_until - now)
+                continue
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return
+            await asyncio.sleep((1 - self._tokens) / self.rate)
+
+    def pause(self, seconds: float) -> None:
+        """Nobody sends for ``seconds`` (Telegram said 429)."""
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        self._tokens = 0.0
+
+
+@dataclass
+class Progress:
+    """Counts for the admin's panel, kept as the senders report."""
+
+    total: int
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    sent_this_run: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def left(self) -> int:
+        """Recipients not yet settled."""
+        return max(0, self.total - self.sent - self.failed - self.blocked)
+
+    @property
+    def rate(self) -> float:
+        """Messages a second since this run began."""
+        elapsed = time.monotonic() - self.started
+        return self.sent_this_run / elapsed if elapsed > 0 else 0.0
+
+    def count(self, outcome: Outcome) -> None:
+        """Adds one settled recipient."""
+        if outcome.status is DeliveryStatus.SENT:
+            self.sent += 1
+            self.sent_this_run += 1
+        elif outcome.status is DeliveryStatus.BLOCKED:
+            self.blocked += 1
+        elif outcome.status is DeliveryStatus.FAILED:
+            self.failed += 1
+
+
+class Broadcaster:
+    """Runs broadcasts in the background, one task each."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        store: BroadcastStore,
+        *,
+        rate: float,
+        concurrency: int = 8,
+        report: Callable[[BroadcastInfo, Progress, bool], object] | None = None,
+        report_every: timedelta = timedelta(seconds=3),
+    ) -> None:
+        self.bot = bot
+        self.store = store
+        self.rate = rate
+        self.concurrency = concurrency
+        self.window = max(concurrency, math.ceil(rate / 10))
+        self.report = report
+        self.report_every = report_every
+        self._running: dict[int, asyncio.Task[Progress]] = {}
+        self._stopping = asyncio.Event()
+        self.recovered = 0
+
+    def launch(self, broadcast_id: int) -> asyncio.Task[Progress]:
+        """Starts delivering (once per broadcast); returns the task."""
+        task = self._running.get(broadcast_id)
+        if task is None or task.done():
+            run = _Run(self, broadcast_id)
+            task = asyncio.create_task(run.deliver(), name=f"broadcast-{broadcast_id}")
+            self._running[broadcast_id] = task
+        return task
+
+    async def resume(self) -> list[int]:
+        """Picks up broadcasts interrupted by a restart; returns their ids."""
+        resumed = []
+        for info in await self.store.sending():
+            again = await self.store.recover_in_flight(info.id)
+            self.recovered += again
+            log.warning(
+                "resuming broadcast %s: %d recipients were in flight when it stopped and are "
+                "sent again (any who already had it get it twice)",
+                info.id,
+                again,
+            )
+            self.launch(info.id)
+            resumed.append(info.id)
+        return resumed
+
+    async def close(self) -> None:
+        """Stops gracefully: sends in flight finish and are recorded, the rest waits."""
+        self._stopping.set()
+        for task in list(self._running.values()):
+            with contextlib.suppress(Exception):
+                await task
+
+
+class _Run:
+    """One delivery of one broadcast: a feeder, a pool of senders, a progress reporter."""
+
+    def __init__(self, broadcaster: Broadcaster, broadcast_id: int) -> None:
+        self.owner = broadcaster
+        self.store = broadcaster.store
+        self.broadcast_id = broadcast_id
+        self.queue: asyncio.Queue[int] = asyncio.Queue()
+        self.settled: list[Outcome] = []
+        self.room = asyncio.Event()
+        self.pacer = Pacer(broadcaster.rate)
+        self.progress = Progress(total=0)
+
+    async def deliver(self) -> Progress:
+        """Sends to every pending recipient; ends when done, cancelled or told to stop."""
+        info = await self.store.info(self.broadcast_id)
+        if info is None or info.status is not BroadcastStatus.SENDING:
+            return self.progress
+        self.progress = Progress(
+            total=info.total,
+            sent=info.counts.get(DeliveryStatus.SENT, 0),
+            failed=info.counts.get(DeliveryStatus.FAILED, 0),
+            blocked=info.counts.get(DeliveryStatus.BLOCKED, 0),
+        )
+        window = self.owner.window
+        senders = [asyncio.create_task(self._sender(info)) for _ in range(self.owner.concurrency)]
+        reporter = asyncio.create_task(self._reporter(info))
+        status = BroadcastStatus.SENDING
+        try:
+            while not self.owner._stopping.is_set():
+                outcomes, self.settled = self.settled, []
+                claimed, status = await self._exchange(outcomes, window)
+                if status is not BroadcastStatus.SENDING:
+                    break
+                for user_id in claimed:
+                    self.queue.put_nowait(user_id)
+                if not claimed:
+                    await self.queue.join()  # the last recipients are being sent to
+                    if not self.settled:
+                        break
+                    continue
+                self.room.clear()
+                stop = asyncio.ensure_future(self.owner._stopping.wait())
+                room = asyncio.ensure_future(self.room.wait())
+                await asyncio.wait({stop, room}, return_when=asyncio.FIRST_COMPLETED)
+                stop.cancel()
+                room.cancel()
+        finally:
+            while not self.queue.empty():  # claimed but never sent: back to pending below
+                self.queue.get_nowait()
+                self.queue.task_done()
+            await self.queue.join()  # let sends already under way finish
+            for task in (*senders, reporter):
+                task.cancel()
+            await asyncio.gather(*senders, reporter, return_exceptions=True)
+            await self.store.exchange(self.broadcast_id, self.settled, 0)
+            self.settled = []
+            await self.store.recover_in_flight(self.broadcast_id)
+        finished = status is BroadcastStatus.SENDING and not self.owner._stopping.is_set()
+        if finished:
+            await self.store.finish(self.broadcast_id, BroadcastStatus.DONE)
+        if finished or status is BroadcastStatus.CANCELLED:
+            log.info(
+                "broadcast %s %s: %d sent, %d failed, %d blocked, %.1f/s",
+                self.broadcast_id,
+                "finished" if finished else "stopped",
+                self.progress.sent,
+                self.progress.failed,
+                self.progress.blocked,
+                self.progress.rate,
+            )
+            if self.owner.report is not None:
+                latest = await self.store.info(self.broadcast_id) or info
+                await _maybe_await(self.owner.report(latest, self.progress, True))
+        return self.progress
+
+    async def _exchange(
+        self, outcomes: list[Outcome], claim: int
+    ) -> tuple[list[int], BroadcastStatus]:
+        """Records and claims; a database outage pauses delivery rather than ending it."""
+        pause = 1.0
+        while True:
+            try:
+                return await self.store.exchange(self.broadcast_id, outcomes, claim)
+            except StorageUnavailableError as error:
+                log.warning("broadcast %s waits for the database (%s)", self.broadcast_id, error)
+                await asyncio.sleep(pause)
+                pause = min(30.0, pause * 2)
+
+    async def _sender(self, info: BroadcastInfo) -> None:
+        while True:
+            user_id = await self.queue.get()
+            if self.queue.qsize() < self.owner.window:
+                self.room.set()
+            try:
+                outcome = await self._send_one(info, user_id)
+                self.settled.append(outcome)
+                self.progress.count(outcome)
+            finally:
+                self.queue.task_done()
+
+    async def _send_one(self, info: BroadcastInfo, user_id: int) -> Outcome:
+        assert info.source_chat_id is not None
+        assert info.source_message_id is not None
+        failures = 0
+        while True:
+            await self.pacer.slot()
+            try:
+                await self.owner.bot.copy_message(
+                    user_id, info.source_chat_id, info.source_message_id
+                )
+                return Outcome(user_id, DeliveryStatus.SENT)
+            except RetryAfter as error:
+                wait = _seconds(error.retry_after)
+                if wait > LONGEST_PAUSE:
+                    return Outcome(user_id, DeliveryStatus.FAILED, f"asked to wait {wait:.0f} s")
+                log.info("broadcast %s: 429, everyone waits %.0f s", info.id, wait)
+                self.pacer.pause(wait)
+            except Forbidden:
+                return Outcome(user_id, DeliveryStatus.BLOCKED, "blocked the bot")
+            except BadRequest as error:
+                return Outcome(user_id, DeliveryStatus.FAILED, str(error)[:250])
+            except TelegramError as error:  # network errors, timeouts, 5xx: transient
+                failures += 1
+                if failures >= ATTEMPTS:
+                    reason = f"{type(error).__name__}: {error}"
+                    return Outcome(user_id, DeliveryStatus.FAILED, reason[:250])
+                await asyncio.sleep(0.5 * 2 ** (failures - 1))
+
+    async def _reporter(self, info: BroadcastInfo) -> None:
+        report = self.owner.report
+        if report is None:
+            return
+        while True:
+            await asyncio.sleep(self.owner.report_every.total_seconds())
+            try:
+                await _maybe_await(report(info, self.progress, False))
+            except Exception as error:  # a panel that cannot be edited must not stop delivery
+                log.info("broadcast %s: progress not shown (%s)", info.id, error)
+
+
+async def _maybe_await(value: object) -> None:
+    if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
+        await value
+
+
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

@@ -1,0 +1,123 @@
+"""Turning counts into what an admin reads: a funnel by step, shares, and a chart.
+
+The funnel is by section ("step n of m"): how many current conversations reached each
+step or went beyond it, and what share of those stopped there. The chart is a PNG of the
+same funnel, drawn with Pillow, because a glance at bars says more than a column of
+numbers; the numbers come as text too.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw, ImageFont
+
+from dialogs.content_model import AdminTexts
+from dialogs.engine import DialogueEngine
+from storage.stats import Counts
+
+BAR_COLOUR = (108, 142, 191)
+TEXT_COLOUR = (40, 40, 40)
+BACKGROUND = (255, 255, 255)
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelStep:
+    """One step of the funnel."""
+
+    title: str
+    reached: int
+    stopped_share: float  # of those who reached it, the share who got no further
+
+
+def funnel(engine: DialogueEngine, counts: Counts) -> list[FunnelStep]:
+    """How many reached each section, from each conversation's current step."""
+    sections = engine.content.sections
+    at_section = [0] * len(sections)
+    for step_id, count in counts.at_step.items():
+        if engine.content.has_step(step_id):
+            at_section[engine.progress_at(step_id).step - 1] += count
+    reached = [sum(at_section[index:]) for index in range(len(sections))]
+    steps = []
+    for index, section in enumerate(sections):
+        after = reached[index + 1] if index + 1 < len(sections) else reached[index]
+        stopped = (reached[index] - after) / reached[index] if reached[index] else 0.0
+        steps.append(FunnelStep(section.title, reached[index], stopped))
+    return steps
+
+
+def report(
+    engine: DialogueEngine, texts: AdminTexts, counts: Counts, totals: dict[str, int]
+) -> str:
+    """The statistics as one message of text."""
+    steps = funnel(engine, counts)
+    began = steps[1].reached if len(steps) > 1 else 0
+    lines = [
+        texts.stats.format(
+            users=_number(counts.users),
+            new=_number(counts.new_recently),
+            active=_number(counts.active_recently),
+            subscribed=_number(counts.subscribed),
+            blocked=_number(counts.blocked),
+            completion=_share(counts.completed, began),
+            broadcasts=_number(totals.get("broadcasts", 0)),
+            delivered=_number(totals.get("sent", 0)),
+        ),
+        "",
+        texts.funnel_heading,
+    ]
+    lines += [
+        texts.funnel_line.format(
+            count=_number(step.reached), step=step.title, share=f"{step.stopped_share:.0%}"
+        )
+        for step in steps
+    ]
+    factor_titles = {factor.id: factor.title for factor in engine.content.factors}
+    track_titles = {track.id: track.title for track in engine.content.tracks}
+    for heading, found, titles in (
+        (texts.factors_heading, counts.top_factors, factor_titles),
+        (texts.tracks_heading, counts.tracks, track_titles),
+    ):
+        lines += ["", heading]
+        total = sum(found.values())
+        if not total:
+            lines.append(texts.nobody_yet)
+        for key, count in sorted(found.items(), key=lambda item: -item[1]):
+            lines.append(
+                texts.share_line.format(
+                    count=_number(count), audience=titles.get(key, key), share=_share(count, total)
+                )
+            )
+    return "\n".join(lines)
+
+
+def funnel_chart(steps: list[FunnelStep]) -> bytes:
+    """A horizontal bar chart of the funnel, as PNG bytes."""
+    width, bar_height, gap, label_width, top = 960, 40, 14, 360, 24
+    height = top * 2 + len(steps) * (bar_height + gap)
+    image = Image.new("RGB", (width, height), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=22)
+    widest = max((step.reached for step in steps), default=0) or 1
+    room = width - label_width - 120
+    for index, step in enumerate(steps):
+        y = top + index * (bar_height + gap)
+        draw.text((16, y + 8), step.title, fill=TEXT_COLOUR, font=font)
+        length = max(2, round(room * step.reached / widest)) if step.reached else 0
+        if length:
+            draw.rectangle((label_width, y, label_width + length, y + bar_height), fill=BAR_COLOUR)
+        draw.text(
+            (label_width + length + 10, y + 8), _number(step.reached), fill=TEXT_COLOUR, font=font
+        )
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _number(value: int) -> str:
+    return f"{value:,}"
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.0%}" if whole else "0%"
