@@ -36,6 +36,30 @@ WEBHOOK_CONFLICT = (
 )
 
 
+_METHOD_NAMES = (
+    "getMe",
+    "getUpdates",
+    "setWebhook",
+    "deleteWebhook",
+    "getWebhookInfo",
+    "sendMessage",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "deleteMessage",
+    "answerCallbackQuery",
+    "setMyCommands",
+    "getMyCommands",
+    "deleteMyCommands",
+    "sendChatAction",
+    "copyMessage",
+    "sendPhoto",
+    "sendDocument",
+    "sendVideo",
+    "close",
+    "logOut",
+)
+
+
 class BotApi:
     """Method handlers, keyed by lower-cased method name (Telegram ignores the case)."""
 
@@ -66,7 +90,12 @@ class BotApi:
                 "logOut": BotApi.always_true,
             }.items()
         }
+        self.canonical_names = {name.lower(): name for name in _METHOD_NAMES}
         self.webhook_changed: Callable[[Bot], None] = lambda bot: None
+
+    def canonical(self, method: str) -> str:
+        """The documented spelling of a method name (Telegram ignores case in them)."""
+        return self.canonical_names.get(method.lower(), method)
 
     # ----------------------------------------------------------------- identity, updates
 

@@ -141,11 +141,14 @@ class StandInClient:
         wait_for: int = 0,
         timeout: float = 0,
         kinds: tuple[str, ...] = (),
+        until_keyboard: bool = False,
     ) -> tuple[list[JsonDict], int]:
         """Events in a chat after ``since`` (waiting up to ``timeout`` for ``wait_for``)."""
         query: dict[str, str] = {"since": str(since), "min": str(wait_for), "timeout": str(timeout)}
         if kinds:
             query["kinds"] = ",".join(kinds)
+        if until_keyboard:
+            query["until"] = "keyboard"
         answer = await self._get(f"/_standin/chats/{chat_id}/events", query)
         return list(answer["events"]), int(answer["seq"])
 

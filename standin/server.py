@@ -53,7 +53,7 @@ class StandIn:
     async def bot_api(self, request: web.Request) -> web.StreamResponse:
         """One Bot API call: latency, faults, the method, and a log line."""
         started = time.perf_counter()
-        method = request.match_info["method"]
+        method = self.api.canonical(request.match_info["method"])
         bot_id: int | None = None
         params_logged: dict[str, Any] = {}
         fault: tuple[FaultKind, bool] | None = None

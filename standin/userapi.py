@@ -344,13 +344,15 @@ class UserApi:
     # ----------------------------------------------------------------- reading
 
     async def events(self, request: web.Request) -> web.Response:
-        """What happened in a chat after ``since``; waits up to ``timeout`` for ``min`` events."""
+        """What happened in a chat after ``since``; waits up to ``timeout`` for ``min``
+        events, or with ``until=keyboard`` for a new message with buttons (a whole reply)."""
         bot = self._bot(request)
         chat_id = int(request.match_info["chat_id"])
         since = int(request.query.get("since", 0))
         wanted = int(request.query.get("min", 1))
         timeout = float(request.query.get("timeout", 0))
         kinds = set(request.query["kinds"].split(",")) if request.query.get("kinds") else None
+        until_keyboard = request.query.get("until") == "keyboard"
 
         def found() -> list[JsonDict]:
             chat = bot.chats.get(chat_id)
@@ -360,9 +362,14 @@ class UserApi:
                 e for e in chat.events if e["seq"] > since and (kinds is None or e["kind"] in kinds)
             ]
 
+        def enough(events: list[JsonDict]) -> bool:
+            if until_keyboard:
+                return any(_has_keyboard(event) for event in events)
+            return len(events) >= wanted
+
         events = found()
         deadline = time.monotonic() + timeout
-        while len(events) < wanted and time.monotonic() < deadline:
+        while not enough(events) and time.monotonic() < deadline:
             chat = bot.chats.get(chat_id)
             if chat is None:
                 await asyncio.sleep(0.01)  # the chat appears with the first message
@@ -430,6 +437,13 @@ class UserApi:
         """Forgets everything: bots, people, chats, log and counters."""
         await self.server.reset()
         return web.json_response({"ok": True})
+
+
+def _has_keyboard(event: JsonDict) -> bool:
+    if event["kind"] != "message":
+        return False
+    markup = event["message"].get("reply_markup") or {}
+    return bool(markup.get("inline_keyboard"))
 
 
 def _member(bot: Bot, status: str) -> JsonDict:

@@ -133,3 +133,21 @@ async def test_every_call_is_logged(client: StandInClient, bot: Bot) -> None:
     assert calls[0]["params"]["text"] == "logged"
     assert calls[1]["description"] == "Bad Request: message text is empty"
     assert calls[0]["bot"] == int(TOKEN.split(":")[0])
+
+
+async def test_method_names_in_any_case_meet_the_same_limits_and_faults(
+    client: StandInClient, bot: Bot
+) -> None:
+    await _everyone_started(client, bot)
+    await client.control(
+        per_chat_rate=1, per_chat_burst=1, faults={"rate": 1.0, "methods": ["editMessageText"]}
+    )
+    await bot.do_api_request("sendmessage", api_kwargs={"chat_id": ANA.id, "text": "one"})
+    with pytest.raises(RetryAfter):
+        await bot.do_api_request("SENDMESSAGE", api_kwargs={"chat_id": ANA.id, "text": "two"})
+    with pytest.raises(NetworkError):
+        await bot.do_api_request(
+            "editmessagetext", api_kwargs={"chat_id": ANA.id, "message_id": 2, "text": "x"}
+        )
+    stats = await client.stats()
+    assert stats["calls_sendMessage"] == 2, "counted under the documented name"
