@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ from typing import Any
 
 from telegram import Bot, BotCommand
 from telegram.ext import Application
-from telegram.request import HTTPXRequest
 
 from bot.admin import AdminHandlers
 from bot.commands import menu, publish_menu
@@ -25,6 +25,7 @@ from bot.config import BotMode, Settings
 from bot.conversation import ConversationService
 from bot.handlers import HANDLED_COMMANDS, Handlers
 from bot.housekeeping import Housekeeping
+from bot.http import AiohttpRequest
 from bot.intake import Dispatcher, PollingIntake, WebhookIntake
 from bot.responder import Responder
 from bot.sender import Sender
@@ -32,6 +33,7 @@ from bot.services import Services
 from dialogs import default_engine
 from storage.conversations import ConversationStore
 from storage.database import Database
+from storage.inbox import Inbox
 from storage.migrate import migrate
 from storage.owed import mark_owed
 from storage.users import UserStore
@@ -59,11 +61,16 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .updater(None)
-        .connection_pool_size(settings.telegram_pool_size)
-        .pool_timeout(10)
-        .connect_timeout(5)
-        .read_timeout(10)
-        .write_timeout(10)
+        .request(
+            AiohttpRequest(
+                connection_pool_size=settings.telegram_pool_size,
+                read_timeout=10,
+                write_timeout=10,
+                connect_timeout=5,
+                pool_timeout=10,
+            )
+        )
+        .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=10))
         .build()
     )
 
@@ -82,7 +89,10 @@ async def run_bot(
         commands = menu(engine.content, HANDLED_COMMANDS)
         application = build_application(settings)
         users = UserStore(database)
-        sender = Sender(on_blocked=lambda chat_id: users.set_blocked(chat_id, True))
+        sender = Sender(
+            on_blocked=lambda chat_id: users.set_blocked(chat_id, True),
+            in_flight=settings.telegram_pool_size,
+        )
         services = Services(
             engine=engine,
             database=database,
@@ -129,12 +139,16 @@ async def _serve(
     await admin.publish_menu(commands)
     await admin.broadcaster.resume()
     dispatcher = Dispatcher(application)
-    intake = _intake(settings, application, dispatcher)
+    intake = _intake(settings, application, dispatcher, services.conversations.store)
     housekeeping = Housekeeping(
         services,
         reminder_delay=settings.reminder_delay,
         interval=settings.reminder_check_interval,
     )
+    # Everything loaded so far (libraries, content, machine) lives as long as the process;
+    # freezing it keeps the garbage collector from walking it again on every collection.
+    gc.collect()
+    gc.freeze()
     log.info("Closer is up (%s, %s)", settings.bot_mode.value, services.database.describe())
     if started is not None:
         started.set_result(Running(services, dispatcher, intake, housekeeping, admin))
@@ -142,12 +156,19 @@ async def _serve(
         await _until_stopped(stop, intake.run(stop), housekeeping.run(stop))
     finally:
         await admin.broadcaster.close()
+        store = services.conversations.store
+        log.info(
+            "handled %d updates; stored %d events in %d transactions",
+            dispatcher.processed,
+            store.events_committed,
+            store.batches_committed,
+        )
 
 
 def broadcast_bot(settings: Settings) -> Bot:
     """A Bot of its own for broadcasts, so they never queue behind replies for connections."""
     root = settings.telegram_api_base_url
-    request = HTTPXRequest(
+    request = AiohttpRequest(
         connection_pool_size=settings.broadcast_concurrency,
         read_timeout=10,
         write_timeout=10,
@@ -163,9 +184,10 @@ def _intake(
     settings: Settings,
     application: Application[Any, Any, Any, Any, Any, Any],
     dispatcher: Dispatcher,
+    store: ConversationStore,
 ) -> PollingIntake | WebhookIntake:
     if settings.bot_mode is BotMode.POLLING:
-        return PollingIntake(application.bot, dispatcher)
+        return PollingIntake(application.bot, dispatcher, Inbox(store))
     assert settings.webhook_url is not None
     assert settings.webhook_secret_token is not None
     return WebhookIntake(

@@ -2,9 +2,10 @@
 
 python-telegram-bot's own Updater confirms a batch of updates to Telegram as soon as it
 asks for the next one, before they are processed, so a crash loses them. Here, polling
-never confirms an update that is still being handled (the offset is the lowest one in
-hand); after a crash Telegram delivers the unfinished ones again, and update ids already
-applied are skipped. The webhook answers 200 only after processing, for the same reason.
+keeps each batch in the database (the inbox) before it is confirmed, and a new start
+handles whatever a crash left there; update ids already applied are skipped. The webhook
+answers 200 only after processing, for the same reason: anything else makes Telegram
+deliver the update again.
 
 Different people's updates run concurrently; one person's run one at a time in arrival
 order (the dispatcher's per-chat locks).
@@ -16,7 +17,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
@@ -31,7 +31,10 @@ from telegram.error import (
 )
 from telegram.ext import Application
 
+from bot import unparsed
 from bot.keyed_locks import KeyedLocks
+from storage.errors import StorageUnavailableError
+from storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -64,51 +67,55 @@ def _ordering_key(update: Update) -> int:
 
 
 class PollingIntake:
-    """Long polling that never confirms an update before it has been handled.
+    """Long polling that keeps every update it takes until that update has been handled.
 
-    Updates are handled as they arrive, without waiting for the rest of their batch, so a
-    person whose replies wait out a 429 delays nobody else. The offset sent to Telegram is
-    the lowest update still being handled, so after a crash everything unfinished comes
-    back; updates Telegram returns again while they are still in hand are skipped here.
+    Telegram drops an update once a later getUpdates asks for anything after it. So each
+    batch is written to the inbox (one insert) before the next poll, and its updates are
+    handled as they arrive, without waiting for the rest of their batch: one person waiting
+    out a 429 delays nobody. An update leaves the inbox once handled; whatever a crash
+    leaves there is handled first on the next start (update ids already applied are
+    skipped by storage), so nothing is lost and the long poll never has to wait.
     """
 
     def __init__(
         self,
         bot: Bot,
         dispatcher: Dispatcher,
+        inbox: Inbox,
         timeout: int = 25,
         max_in_hand: int = 1000,
         drain_seconds: float = 30.0,
     ) -> None:
         self.bot = bot
         self.dispatcher = dispatcher
+        self.inbox = inbox
         self.timeout = timeout
         self.max_in_hand = max_in_hand
         self.drain_seconds = drain_seconds
-        self.highest: int | None = None
+        self.offset: int | None = None
         self.in_hand: set[int] = set()
-        self.finished: set[int] = set()  # finished, above the lowest update still in hand
+        self._handled: list[int] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        self._progress = asyncio.Event()
-
-    @property
-    def offset(self) -> int | None:
-        """What getUpdates is asked for: everything from the oldest unfinished update."""
-        if self.in_hand:
-            return min(self.in_hand)
-        return self.highest + 1 if self.highest is not None else None
+        self._room = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Polls until ``stop`` is set, then finishes what is in hand and confirms it."""
+        """Polls until ``stop`` is set, then finishes what is in hand."""
         await self.bot.delete_webhook()
+        for leftover in await self.inbox.waiting():  # a previous run's unfinished updates
+            self._start(leftover)
+        if self.in_hand:
+            log.warning("handling %d updates left over from the last run", len(self.in_hand))
+        flusher = asyncio.create_task(self._flush_forever(stop))
         failures = 0
         try:
             while not stop.is_set():
                 if len(self.in_hand) >= self.max_in_hand:
-                    await self._await_progress(stop, 1.0)
+                    self._room.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._room.wait(), 1.0)
                     continue
                 try:
-                    updates = await self._next_batch(stop)
+                    batch = await self._next_batch(stop)
                 except InvalidToken:
                     log.critical("Telegram refused the token; check TELEGRAM_BOT_TOKEN")
                     raise
@@ -126,23 +133,27 @@ class PollingIntake:
                     await _pause(stop, delay)
                     continue
                 failures = 0
-                fresh = [u for u in updates if u.update_id not in self.in_hand | self.finished]
-                for update in fresh:
-                    self._start(update)
-                if fresh:
-                    # Usually the batch is done in milliseconds; then the next poll confirms
-                    # it and waits for new updates instead of fetching these ones again.
-                    await self._await_progress(stop, 0.2, until_idle=True)
-                elif updates:
-                    # Only updates still in hand came back: wait for one to finish.
-                    await self._await_progress(stop, 1.0)
+                if not batch:
+                    continue
+                for raw in batch:
+                    self._start(raw)
+                try:
+                    await self.inbox.keep(batch)
+                except StorageUnavailableError as error:
+                    # Not kept, so not confirmed: the next poll asks for them again.
+                    log.warning("updates not kept (%s); they will be fetched again", error)
+                    await _pause(stop, 1.0)
+                    continue
+                self.offset = int(batch[-1]["update_id"]) + 1
         finally:
-            await self._drain()
+            await self._drain(flusher)
 
-    def _start(self, update: Update) -> None:
-        update_id = update.update_id
+    def _start(self, raw: dict[str, Any]) -> None:
+        update_id = int(raw["update_id"])
+        if update_id in self.in_hand:
+            return  # fetched again before it was confirmed; already being handled
+        update = Update.de_json(raw, self.bot)
         self.in_hand.add(update_id)
-        self.highest = update_id if self.highest is None else max(self.highest, update_id)
         task = asyncio.create_task(self._handle(update), name=f"update-{update_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -152,42 +163,47 @@ class PollingIntake:
             await self.dispatcher.process(update)
         finally:
             self.in_hand.discard(update.update_id)
-            if self.in_hand:
-                lowest = min(self.in_hand)
-                self.finished = {done for done in self.finished if done > lowest}
-                self.finished.add(update.update_id)
-            else:
-                self.finished.clear()
-            self._progress.set()
+            self._handled.append(update.update_id)
+            self._room.set()
 
-    async def _await_progress(
-        self, stop: asyncio.Event, seconds: float, until_idle: bool = False
-    ) -> None:
-        """Waits until an update finishes (or all have, with ``until_idle``), up to ``seconds``."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        while not stop.is_set() and (self.in_hand if until_idle else True):
-            remaining = deadline - loop.time()
-            if remaining <= 0:
+    async def _flush_forever(self, stop: asyncio.Event) -> None:
+        """Removes handled updates from the inbox every quarter second (the drain does the
+        last round, once everything in hand has finished)."""
+        while True:
+            await _pause(stop, 0.25)
+            if stop.is_set():
                 return
-            self._progress.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._progress.wait(), remaining)
-            if not until_idle:
-                return
+            await self._flush()
 
-    async def _drain(self) -> None:
-        """On a graceful stop: finish what is in hand, then confirm it to Telegram."""
+    async def _flush(self) -> None:
+        handled, self._handled = self._handled, []
+        try:
+            await self.inbox.forget(handled)
+        except StorageUnavailableError as error:
+            self._handled.extend(handled)  # try again next time; handling twice is harmless
+            log.warning("inbox not cleaned (%s)", error)
+        except BaseException:
+            self._handled.extend(handled)
+            raise
+
+    async def _drain(self, flusher: asyncio.Task[None]) -> None:
+        """On stop: let updates in hand finish, clean the inbox, confirm to Telegram."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=self.drain_seconds)
+        flusher.cancel()  # a flush cut short puts its ids back (see _flush)
+        with contextlib.suppress(asyncio.CancelledError):
+            await flusher
+        await self._flush()
         if self.offset is not None:
             with contextlib.suppress(TelegramError):
-                await self.bot.get_updates(offset=self.offset, limit=1, timeout=0)
+                await unparsed.call(self.bot, "getUpdates", offset=self.offset, limit=1, timeout=0)
 
-    async def _next_batch(self, stop: asyncio.Event) -> Sequence[Update]:
-        """One getUpdates call that gives up early when asked to stop."""
+    async def _next_batch(self, stop: asyncio.Event) -> list[dict[str, Any]]:
+        """One getUpdates call (results left unparsed until needed); gives up on stop."""
         poll = asyncio.ensure_future(
-            self.bot.get_updates(
+            unparsed.call(
+                self.bot,
+                "getUpdates",
                 offset=self.offset,
                 timeout=self.timeout,
                 allowed_updates=list(ALLOWED_UPDATES),
@@ -198,11 +214,11 @@ class PollingIntake:
         done, _ = await asyncio.wait({poll, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if poll in done:
             stopping.cancel()
-            return poll.result()
+            return list(poll.result())
         poll.cancel()  # nothing fetched yet is lost: it was not confirmed
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await poll
-        return ()
+        return []
 
 
 class WebhookIntake:

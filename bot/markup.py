@@ -122,9 +122,11 @@ def _units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def with_choice(question_html: str, label: str) -> str:
-    """A question as it reads once answered: the question, then the chosen answer."""
-    return f"{question_html}\n\n{CHOSEN_MARK} <i>{escape(label)}</i>"
+def with_choice(question_html: str, label: str, reply: str | None = None) -> str:
+    """A question as it reads once answered: the question, the chosen answer, and the
+    bot's reply to it, if it has one."""
+    answered = f"{question_html}\n\n{CHOSEN_MARK} <i>{escape(label)}</i>"
+    return f"{answered}\n\n{escape(reply)}" if reply else answered
 
 
 # ---------------------------------------------------------------------- admin panels

@@ -10,6 +10,7 @@ person their current question again once Telegram is back.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
@@ -19,9 +20,11 @@ from telegram import Message as TelegramMessage
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
+from bot import unparsed
 from bot.markup import html, keyboard, with_choice
 from bot.sender import BlockedError, Sender
-from dialogs.turn import Message, Outcome, Turn
+from dialogs.content_model import TELEGRAM_TEXT_LIMIT
+from dialogs.turn import Message, MessageKind, Outcome, Turn
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -49,9 +52,11 @@ class Responder:
                 for index, part in enumerate(parts):
                     markup = keyboard(message.buttons) if index == len(parts) - 1 else None
                     send = partial(
-                        self.bot.send_message,
-                        chat_id,
-                        part,
+                        unparsed.call,
+                        self.bot,
+                        "sendMessage",
+                        chat_id=chat_id,
+                        text=part,
                         parse_mode=ParseMode.HTML,
                         link_preview_options=NO_PREVIEW,
                         reply_markup=markup,
@@ -77,14 +82,21 @@ class Responder:
             notice = turn.notice if turn is not None else None
             await self._answer(query, notice)
             return
-        await self._answer(query, turn.notice)
         if query.message is None:
+            await self._answer(query, turn.notice)
             return
-        if await self.send(query.message.chat.id, turn.messages):
-            await self._settle(query, turn)
+        question = query.message.text if isinstance(query.message, TelegramMessage) else None
+        messages, reply = _split_reply(turn, question)
+        # Answering the tap and sending what is next do not depend on each other.
+        _, delivered = await asyncio.gather(
+            self._answer(query, turn.notice), self.send(query.message.chat.id, messages)
+        )
+        if delivered:
+            await self._settle(query, turn, reply)
 
-    async def _settle(self, query: CallbackQuery, turn: Turn) -> None:
-        """Shows the choice on the tapped question, or takes its now-stale buttons away."""
+    async def _settle(self, query: CallbackQuery, turn: Turn, reply: str | None) -> None:
+        """Shows the choice (and the reply to it) on the tapped question, or takes its
+        now-stale buttons away."""
         message = query.message
         if not isinstance(message, TelegramMessage):
             return  # too old for Telegram to show us (inaccessible): nothing to settle
@@ -94,16 +106,24 @@ class Responder:
         try:
             if turn.chosen is not None and message.text:
                 edit = partial(
-                    self.bot.edit_message_text,
-                    with_choice(message.text_html, turn.chosen),
+                    unparsed.call,
+                    self.bot,
+                    "editMessageText",
                     chat_id=chat_id,
                     message_id=message.message_id,
+                    text=with_choice(message.text_html, turn.chosen, reply),
                     parse_mode=ParseMode.HTML,
                     link_preview_options=NO_PREVIEW,
                 )
                 await self.sender.call(chat_id, "editMessageText", edit)
             else:
-                strip = partial(self.bot.edit_message_reply_markup, chat_id, message.message_id)
+                strip = partial(
+                    unparsed.call,
+                    self.bot,
+                    "editMessageReplyMarkup",
+                    chat_id=chat_id,
+                    message_id=message.message_id,
+                )
                 await self.sender.call(chat_id, "editMessageReplyMarkup", strip)
         except BadRequest as error:
             # "not modified" (a second tap raced us) or a message too old to edit: harmless.
@@ -119,3 +139,16 @@ class Responder:
         except TelegramError as error:
             # Answered already, or too old: the person sees the result either way.
             log.info("could not answer callback query %s: %s", query.id, error)
+
+
+def _split_reply(turn: Turn, question: str | None) -> tuple[Sequence[Message], str | None]:
+    """The messages to send, and the reply to the answer, which goes under the answer itself
+    (one message fewer to send, and the reply stays next to what it replies to) when the
+    three still fit in one Telegram message."""
+    if turn.chosen is None or question is None or not turn.messages:
+        return turn.messages, None
+    first = turn.messages[0]
+    room = TELEGRAM_TEXT_LIMIT - len(question) - len(turn.chosen) - 8
+    if first.kind is MessageKind.REPLY and len(first.text) <= room:
+        return turn.messages[1:], first.text
+    return turn.messages, None

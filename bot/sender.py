@@ -38,8 +38,12 @@ class Sender:
         attempts: int = 4,
         backoff: float = 0.5,
         longest_wait: float = 120.0,
+        in_flight: int = 16,
     ) -> None:
         self.on_blocked = on_blocked
+        # Calls wait here rather than in httpcore's pool, whose queue costs time quadratic
+        # in its length; sized to the pool, so no call ever queues there.
+        self._gate = asyncio.Semaphore(in_flight)
         self.attempts = attempts
         self.backoff = backoff
         self.longest_wait = longest_wait
@@ -52,7 +56,8 @@ class Sender:
         """Runs ``operation``; raises BlockedError on 403, or the last error when out of tries."""
         for attempt in range(1, self.attempts + 1):
             try:
-                return await operation()
+                async with self._gate:
+                    return await operation()
             except RetryAfter as error:
                 wait = _seconds(error.retry_after)
                 self.rate_limited += 1

@@ -21,7 +21,16 @@ from dialogs.profile import Profile, ProfileBuilder
 from dialogs.render import TemplateRenderer
 from dialogs.safety import DangerDetector
 from dialogs.snapshot import HISTORY_LIMIT, Snapshot
-from dialogs.turn import AnswerChange, Button, ButtonKind, Effect, Message, Outcome, Turn
+from dialogs.turn import (
+    AnswerChange,
+    Button,
+    ButtonKind,
+    Effect,
+    Message,
+    MessageKind,
+    Outcome,
+    Turn,
+)
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +216,7 @@ class DialogueEngine:
         if step.kind is StepKind.QUESTION:
             draft.record(step, option)
         if option.reply:
-            draft.say(option.reply)
+            draft.say(option.reply, kind=MessageKind.REPLY)
         if draft.fire(Trigger.ADVANCE, option_id=option.id):
             draft.arrive(with_intro=True)
         else:  # content validation makes this unreachable; stay put rather than strand anyone
@@ -363,12 +372,18 @@ class _Draft:
         )
 
     def say(
-        self, template: str, *, title: str | None = None, actions: tuple[Action, ...] = ()
+        self,
+        template: str,
+        *,
+        title: str | None = None,
+        actions: tuple[Action, ...] = (),
+        kind: MessageKind = MessageKind.SAY,
     ) -> None:
         """Adds a message; action buttons, if any, belong to this turn's keyboard."""
         buttons = tuple(self._action_button(action) for action in actions)
         self.keyboard_shown |= bool(buttons)
-        self.messages.append(Message(text=self.renderer()(template), title=title, buttons=buttons))
+        text = self.renderer()(template)
+        self.messages.append(Message(text=text, title=title, buttons=buttons, kind=kind))
 
     def arrive(self, *, with_intro: bool) -> None:
         """Shows the current step: its introduction (when moving forward) and its question."""

@@ -25,6 +25,13 @@ class Button:
     seq: int
 
 
+class MessageKind(StrEnum):
+    """What a message is for, so a front end may place it (a reply can sit under its answer)."""
+
+    SAY = "say"
+    REPLY = "reply"  # the reflection on the answer just given
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """One chat bubble: plain text (never markup), an optional bold title, and buttons."""
@@ -32,6 +39,7 @@ class Message:
     text: str
     title: str | None = None
     buttons: tuple[Button, ...] = ()
+    kind: MessageKind = MessageKind.SAY
 
     @property
     def options(self) -> tuple[Button, ...]:

@@ -63,6 +63,15 @@ class _Request(Generic[ResultT]):
     decision: Decision[ResultT] | None = field(default=None)
 
 
+@dataclass(eq=False)
+class _Errand:
+    """Inbox rows to add or drop; they ride along in the next transaction of events."""
+
+    keep: list[dict[str, Any]]
+    forget: list[int]
+    future: asyncio.Future[None]
+
+
 class ConversationStore:
     """Stores conversations; every user event's unit of work goes through here."""
 
@@ -76,6 +85,7 @@ class ConversationStore:
         self.clock = clock
         self.max_batch = max_batch
         self._queue: deque[_Request[Any]] = deque()
+        self._errands: list[_Errand] = []
         self._writers: set[asyncio.Task[None]] = set()
         self._max_writers = 1 if database.is_sqlite else POSTGRES_WRITERS
         self._in_flight: set[int] = set()
@@ -93,9 +103,29 @@ class ConversationStore:
         """
         future: asyncio.Future[ResultT | None] = asyncio.get_running_loop().create_future()
         self._queue.append(_Request(user, update_id, decide, future))
+        self._wake_writer()
+        return await future
+
+    async def keep_updates(self, updates: Sequence[dict[str, Any]]) -> None:
+        """Puts raw updates in the inbox, in the same transaction as the next events."""
+        await self._errand(_Errand(list(updates), [], asyncio.get_running_loop().create_future()))
+
+    async def forget_updates(self, update_ids: Sequence[int]) -> None:
+        """Drops handled updates from the inbox, in the same transaction as the next events."""
+        await self._errand(
+            _Errand([], list(update_ids), asyncio.get_running_loop().create_future())
+        )
+
+    async def _errand(self, errand: _Errand) -> None:
+        if not errand.keep and not errand.forget:
+            return
+        self._errands.append(errand)
+        self._wake_writer()
+        await errand.future
+
+    def _wake_writer(self) -> None:
         if len(self._writers) < self._max_writers:
             self._writers.add(asyncio.create_task(self._drain(), name="conversation-writer"))
-        return await future
 
     async def load(self, user_id: int) -> StoredConversation | None:
         """The user's current conversation, or None if they never started one."""
@@ -118,11 +148,15 @@ class ConversationStore:
 
     async def _drain(self) -> None:
         try:
-            while batch := self._take_batch():
+            while True:
+                batch = self._take_batch()
+                errands, self._errands = self._errands, []
+                if not batch and not errands:
+                    break
                 users = {request.user.id for request in batch}
                 self._in_flight |= users
                 try:
-                    await self._commit(batch)
+                    await self._commit(batch, errands)
                 finally:
                     self._in_flight -= users
         finally:
@@ -148,10 +182,12 @@ class ConversationStore:
         self._queue = waiting
         return batch
 
-    async def _commit(self, batch: list[_Request[Any]]) -> None:
+    async def _commit(self, batch: list[_Request[Any]], errands: Sequence[_Errand] = ()) -> None:
         try:
-            await self._apply(batch)
+            await self._apply(batch, errands)
         except StorageUnavailableError as error:
+            for errand in errands:
+                _fail_errand(errand, error)
             if (
                 error.kind is Unavailability.LOCKED
                 and len(batch) > 1
@@ -165,6 +201,11 @@ class ConversationStore:
                 _fail(request, error)
             return
         except Exception as error:
+            if errands:  # the errands on their own, then the events on their own
+                await self._commit([], errands)
+                for request in batch:
+                    await self._commit([request])
+                return
             if len(batch) == 1:
                 _fail(batch[0], error)
                 return
@@ -172,6 +213,9 @@ class ConversationStore:
             for request in batch:
                 await self._commit([request])
             return
+        for errand in errands:
+            if not errand.future.done():
+                errand.future.set_result(None)
         for request in batch:
             if not request.future.done():
                 request.future.set_result(
@@ -180,11 +224,12 @@ class ConversationStore:
         self.batches_committed += 1
         self.events_committed += len(batch)
 
-    async def _apply(self, batch: list[_Request[Any]]) -> None:
+    async def _apply(self, batch: list[_Request[Any]], errands: Sequence[_Errand]) -> None:
         for request in batch:
             request.stored = request.decision = None
         async with self.database.transaction() as connection:
             now = self.clock()
+            await self._run_errands(connection, errands, now)
             fresh = await self._claim_updates(connection, batch, now)
             if not fresh:
                 return
@@ -195,6 +240,24 @@ class ConversationStore:
                 request.stored = _to_stored(row, subscribed[request.user.id]) if row else None
                 request.decision = request.decide(request.stored)
             await self._write(connection, fresh, now)
+
+    async def _run_errands(
+        self, connection: AsyncConnection, errands: Sequence[_Errand], now: datetime
+    ) -> None:
+        keep = {
+            int(update["update_id"]): {
+                "update_id": update["update_id"],
+                "payload": update,
+                "received_at": now,
+            }
+            for errand in errands
+            for update in errand.keep
+        }
+        forget = [update_id for errand in errands for update_id in errand.forget]
+        if keep:
+            await connection.execute(self._sql.keep_inbox, list(keep.values()))
+        if forget:
+            await connection.execute(self._sql.forget_inbox, {"update_ids": forget})
 
     async def _claim_updates(
         self, connection: AsyncConnection, batch: list[_Request[Any]], now: datetime
@@ -314,6 +377,11 @@ class ConversationStore:
         ]
         result = await connection.execute(self._sql.insert_sessions, rows)
         return {row[0]: row[1] for row in result.all()}
+
+
+def _fail_errand(errand: _Errand, error: BaseException) -> None:
+    if not errand.future.done():
+        errand.future.set_exception(error)
 
 
 def _fail(request: _Request[Any], error: BaseException) -> None:

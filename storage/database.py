@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from storage.checkpoints import Checkpointer
 from storage.errors import StorageUnavailableError, Unavailability
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ class Database:
         # SQLite has one writer at a time; queueing writers here, in order, is fairer and
         # faster than letting them spin on the file lock's busy handler.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        file = _sqlite_file(self.url)
+        self._checkpointer = Checkpointer(file) if file is not None else None
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -87,6 +90,8 @@ class Database:
         if self._write_lock is None:
             yield
             return
+        if self._checkpointer is not None:
+            self._checkpointer.start()
         async with self._write_lock:
             yield
 
@@ -97,7 +102,9 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
-        """Closes every pooled connection."""
+        """Closes every pooled connection (after a last checkpoint, on SQLite)."""
+        if self._checkpointer is not None:
+            await self._checkpointer.stop()
         await self.engine.dispose()
 
     def describe(self) -> str:
@@ -119,6 +126,18 @@ def parse_database_url(url: str | URL) -> URL:
             "DATABASE_URL for SQLite needs a file path, e.g. sqlite+aiosqlite:///data/closer.db"
         )
     return parsed
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The database file of a SQLite URL, or None (memory, URI forms, other databases)."""
+    database = url.database or ""
+    if (
+        url.get_backend_name() != "sqlite"
+        or database in ("", ":memory:")
+        or database.startswith("file:")
+    ):
+        return None
+    return Path(database)
 
 
 def _create_engine(url: URL, busy_timeout: float, schema: str | None) -> AsyncEngine:
@@ -166,6 +185,8 @@ def _create_sqlite_engine(url: URL, busy_timeout: float) -> AsyncEngine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Checkpoints run in the background (storage/checkpoints.py), never inside a commit.
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -123,6 +123,20 @@ class BroadcastRecipient(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class InboxUpdate(Base):
+    """An update taken from Telegram and not yet handled: kept so a crash cannot lose it.
+
+    Polling writes each batch here before the next getUpdates confirms it to Telegram;
+    rows go once their update has been handled, and a new start handles what is left.
+    """
+
+    __tablename__ = "inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class ProcessedUpdate(Base):
     """A Telegram update already applied, so a redelivered copy is recognised and skipped."""
 

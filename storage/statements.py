@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, update
 
 from storage.columns import UtcDateTime
-from storage.models import Answer, ConversationSession, ProcessedUpdate, User
+from storage.models import Answer, ConversationSession, InboxUpdate, ProcessedUpdate, User
 from storage.upsert import insert_for
 
 SESSION_COLUMNS = (
@@ -41,6 +41,8 @@ class ConversationStatements:
     upsert_answers: Any
     delete_answers: Any
     set_subscribed: Any
+    keep_inbox: Any
+    forget_inbox: Any
 
     @classmethod
     def for_dialect(cls, dialect: str) -> ConversationStatements:
@@ -98,4 +100,10 @@ class ConversationStatements:
             set_subscribed=update(User)
             .where(User.id == bindparam("b_user"))
             .values(subscribed=bindparam("b_subscribed")),
+            keep_inbox=insert_for(dialect, InboxUpdate).on_conflict_do_nothing(
+                index_elements=[InboxUpdate.update_id]
+            ),
+            forget_inbox=delete(InboxUpdate).where(
+                InboxUpdate.update_id.in_(bindparam("update_ids", expanding=True))
+            ),
         )

@@ -11,7 +11,15 @@ from storage.migrate import current_revision, head_revision, migrate
 from storage.models import Base
 from tests.storage.conftest import Target
 
-TABLES = {"users", "sessions", "answers", "processed_updates", "broadcasts", "broadcast_recipients"}
+TABLES = {
+    "users",
+    "sessions",
+    "answers",
+    "processed_updates",
+    "broadcasts",
+    "broadcast_recipients",
+    "inbox",
+}
 
 
 def _tables(connection: Connection) -> set[str]:
