@@ -24,14 +24,16 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text(update.effective_message.text)
 
 
-def build_echo_application(token: str, base_url: str, concurrent: bool = True) -> Application:  # type: ignore[type-arg]
+def build_echo_application(
+    token: str, base_url: str, concurrent: bool = True, pool: int = 8
+) -> Application:  # type: ignore[type-arg]
     """The echo bot, pointed at a Bot API server (``base_url`` ends in ``/bot``)."""
     application = (
         Application.builder()
         .token(token)
         .base_url(base_url)
         .concurrent_updates(concurrent)
-        .connection_pool_size(64)
+        .connection_pool_size(pool)
         .build()
     )
     application.add_handler(MessageHandler(filters.TEXT, echo))
@@ -43,9 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:8081/bot")
     parser.add_argument("--token", default=DEMO_TOKEN)
+    parser.add_argument("--pool", type=int, default=8, help="HTTP connections to the Bot API")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    build_echo_application(args.token, args.base_url).run_polling(timeout=10)
+    build_echo_application(args.token, args.base_url, pool=args.pool).run_polling(timeout=10)
     return 0
 
 

@@ -1,0 +1,186 @@
+"""Load and latency: Closer against a bare echo bot and the usual ConversationHandler bot.
+
+Every bot runs in its own process against a fresh stand-in process; the simulated people
+run in this process. For each run: user events per second, Bot API calls per second (every
+call but getUpdates, counted by the stand-in), finished conversations per second, latency
+from a person's act to the bot's complete reply (p50, p95, p99), and the CPU share and peak
+memory of the bot, the stand-in and the load generator, so it is visible which of them is
+the bottleneck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import psutil
+
+from bench.load import LoadResult, run_dialogue, run_echo
+from bench.processes import Measured, start_python, start_standin
+
+CLOSER_TOKEN = "100000011:" + "K" * 35
+BASELINE_TOKEN = "100000004:" + "H" * 35
+ECHO_TOKEN = "100000001:" + "E" * 35
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One load: who, how many, and at what pace (None: closed loop)."""
+
+    name: str
+    people: int
+    pace: float | None
+    echo_messages: int = 0
+
+
+async def _calls(url: str) -> int:
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/_standin/stats") as reply:
+        stats = (await reply.json())["stats"]
+    return sum(v for k, v in stats.items() if k.startswith("calls_") and k != "calls_getUpdates")
+
+
+async def _wait_polling(url: str, bot: Measured) -> None:
+    deadline = time.monotonic() + 60
+    async with aiohttp.ClientSession() as session:
+        while True:
+            async with session.get(f"{url}/_standin/stats") as reply:
+                if (await reply.json())["stats"].get("polls_waiting", 0) >= 1:
+                    return
+            if bot.process.returncode is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{bot.name} did not start; see /tmp/closer-bench-{bot.name}.log"
+                )
+            await asyncio.sleep(0.05)
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+async def measure(target: str, scenarios: list[Scenario], folder: Path) -> dict[str, Any]:
+    """Starts a stand-in and the target bot, runs the scenarios, returns their figures."""
+    standin, url = await start_standin(f"standin-{target}")
+    token, args, env = _target(target, url, folder)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{url}/_standin/bots", json={"token": token}) as reply,
+    ):
+        bot_id = int((await reply.json())["bot"]["id"])
+    bot = await start_python(target, args, env)
+    results: dict[str, Any] = {}
+    try:
+        await _wait_polling(url, bot)
+        me = psutil.Process()
+        first_id = 10_000_000
+        for scenario in scenarios:
+            calls_before = await _calls(url)
+            cpu_before = (_cpu(bot.ps), _cpu(standin.ps), _cpu(me))
+            if scenario.echo_messages:
+                result: LoadResult = await run_echo(
+                    url, bot_id, scenario.people, first_id, scenario.echo_messages
+                )
+            else:
+                result = await run_dialogue(url, bot_id, scenario.people, first_id, scenario.pace)
+            first_id += scenario.people
+            calls = await _calls(url) - calls_before
+            spent = [
+                after - before
+                for after, before in zip(
+                    (_cpu(bot.ps), _cpu(standin.ps), _cpu(me)), cpu_before, strict=True
+                )
+            ]
+            figures = result.summary()
+            figures["bot_api_calls"] = calls
+            figures["bot_api_calls_per_second"] = (
+                round(calls / result.seconds, 1) if result.seconds else 0
+            )
+            figures["cpu_share"] = {
+                name: round(seconds / result.seconds, 2) if result.seconds else 0
+                for name, seconds in zip(("bot", "standin", "load_generator"), spent, strict=True)
+            }
+            results[scenario.name] = figures
+        results["bot_peak_rss_mb"] = round(bot.peak_rss_mb(), 1)
+    finally:
+        await bot.stop()
+        await standin.stop()
+    return results
+
+
+#: Connections to the stand-in, for every bot measured here. On loopback a round trip
+#: takes about a millisecond, so few connections keep up, and httpcore's pool costs grow
+#: with the number of connections; over the internet, size the pool to rate x round trip.
+LOOPBACK_POOL = "4"
+
+
+def _target(target: str, url: str, folder: Path) -> tuple[str, list[str], dict[str, str]]:
+    """The token, command line and environment of a measured bot."""
+    base = ["--base-url", f"{url}/bot"]
+    if target == "closer":
+        env = {
+            "TELEGRAM_BOT_TOKEN": CLOSER_TOKEN,
+            "TELEGRAM_API_BASE_URL": url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'closer.db'}",
+            "TELEGRAM_POOL_SIZE": os.environ.get("TELEGRAM_POOL_SIZE", LOOPBACK_POOL),
+            "REMINDER_DELAY": "0",
+            "LOG_LEVEL": "INFO",
+        }
+        profile = os.environ.get("CLOSER_PROFILE")  # a file name: run the bot under cProfile
+        args = ["-m", "cProfile", "-o", profile, "-m", "bot"] if profile else ["-m", "bot"]
+        return CLOSER_TOKEN, args, env
+    if target == "conversationhandler":
+        pickle = str(folder / "conversationbot.pickle")
+        module = [
+            "-m",
+            "bench.conversation_bot",
+            *base,
+            "--token",
+            BASELINE_TOKEN,
+            "--pickle",
+            pickle,
+        ]
+        return BASELINE_TOKEN, module, {}
+    pool = os.environ.get("ECHO_POOL", LOOPBACK_POOL)
+    return ECHO_TOKEN, ["-m", "bench.echo_bot", *base, "--token", ECHO_TOKEN, "--pool", pool], {}
+
+
+def scenarios(quick: bool) -> dict[str, list[Scenario]]:
+    """What each target is put through (fewer and smaller with QUICK)."""
+    if quick:
+        return {
+            "echo": [Scenario("closed_50", 50, None, echo_messages=40)],
+            "conversationhandler": [Scenario("closed_50", 50, None)],
+            "closer": [Scenario("closed_50", 50, None), Scenario("open_50", 50, 1.0)],
+        }
+    return {
+        "echo": [
+            Scenario("closed_50", 50, None, echo_messages=100),
+            Scenario("closed_500", 500, None, echo_messages=20),
+        ],
+        "conversationhandler": [
+            Scenario("closed_50", 50, None),
+            Scenario("closed_500", 500, None),
+            Scenario("open_50", 50, 1.0),
+        ],
+        "closer": [
+            Scenario("closed_50", 50, None),
+            Scenario("closed_500", 500, None),
+            Scenario("open_50", 50, 1.0),
+            Scenario("open_500", 500, 1.0),
+        ],
+    }
+
+
+async def run(quick: bool) -> dict[str, Any]:
+    """All three targets, one after another, each on fresh processes."""
+    folder = Path(tempfile.mkdtemp(prefix="closer-bench-dialogue-"))
+    results: dict[str, Any] = {"machine_cpus": os.cpu_count()}
+    for target, planned in scenarios(quick).items():
+        results[target] = await measure(target, planned, folder)
+    return results
