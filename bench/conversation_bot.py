@@ -3,9 +3,11 @@
 A benchmark baseline, shaped like python-telegram-bot's own ``persistentconversationbot``
 example: one ConversationHandler state per step, answers kept in ``user_data``,
 PicklePersistence on disk, and updates handled one at a time (the library's default). It
-sends the same messages and buttons as Closer (same content file; the guidance is
-composed with the same functions), answers every tap and marks the chosen answer on the
-question, but has no state machine of its own, no database and no concurrency.
+sends the same messages and buttons as Closer (same content file, the guidance composed
+with the same functions, consecutive texts joined into the same chat bubbles, the reply to
+an answer shown under it), answers every tap and marks the chosen answer on the question,
+but has no state machine of its own, no database and no concurrency. PicklePersistence
+writes its file every 60 s (the library's default), not after every event.
 
     python -m bench.conversation_bot --base-url http://127.0.0.1:8081/bot --token ...
 """
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,12 @@ from telegram.ext import (
     PicklePersistence,
 )
 
+from bot.markup import bubbles, with_choice
 from dialogs import default_engine
 from dialogs.content_model import Step, StepKind
 from dialogs.guidance import compose_guidance
 from dialogs.render import TemplateRenderer
+from dialogs.turn import Message
 
 BASELINE_TOKEN = "100000004:" + "H" * 35
 Context = ContextTypes.DEFAULT_TYPE
@@ -62,6 +65,7 @@ def build_conversation_application(token: str, base_url: str, pickle_file: Path)
         user = update.effective_user
         assert chat is not None
         assert user is not None
+        messages: list[Message] = []
         if step.kind is StepKind.GUIDANCE:
             answers = context.user_data.setdefault("answers", {})  # type: ignore[union-attr]
             profile = engine.profile(engine.new_snapshot().model_copy(update={"answers": answers}))
@@ -72,22 +76,21 @@ def build_conversation_application(token: str, base_url: str, pickle_file: Path)
                 title="",
                 track=profile.track.title,
             )
-            for title, text in compose_guidance(content, profile, answers, renderer):
-                heading = f"<b>{escape(title)}</b>\n" if title else ""
-                await context.bot.send_message(
-                    chat.id, heading + escape(text), parse_mode=ParseMode.HTML
-                )
+            messages += [
+                Message(text, title=title or None)
+                for title, text in compose_guidance(content, profile, answers, renderer)
+            ]
         else:
-            for text in step.messages:
-                await context.bot.send_message(
-                    chat.id, escape(render(text, user)), parse_mode=ParseMode.HTML
-                )
-        await context.bot.send_message(
-            chat.id,
-            escape(render(step.prompt, user)),
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard(step),
-        )
+            messages += [Message(render(text, user)) for text in step.messages]
+        messages.append(Message(render(step.prompt, user)))
+        parts = bubbles(messages)  # the same bubbles Closer sends, the keyboard on the last
+        for index, bubble in enumerate(parts):
+            await context.bot.send_message(
+                chat.id,
+                bubble.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(step) if index == len(parts) - 1 else None,
+            )
         return step.id
 
     async def start(update: Update, context: Context) -> str:
@@ -106,15 +109,14 @@ def build_conversation_application(token: str, base_url: str, pickle_file: Path)
         await query.answer()
         if option is None:
             return step.id
-        if query.message is not None and hasattr(query.message, "text_html"):
-            await query.edit_message_text(
-                f"{query.message.text_html}\n\n✓ <i>{escape(option.label)}</i>",
-                parse_mode=ParseMode.HTML,
-            )
         if step.kind is StepKind.QUESTION:
             context.user_data.setdefault("answers", {})[step.id] = option.id  # type: ignore[union-attr]
-        if option.reply:
-            await context.bot.send_message(query.message.chat.id, escape(option.reply))  # type: ignore[union-attr]
+        if query.message is not None and hasattr(query.message, "text_html"):
+            # Like Closer: the choice, and the reply to it, shown under the question.
+            await query.edit_message_text(
+                with_choice(query.message.text_html, option.label, option.reply or None),
+                parse_mode=ParseMode.HTML,
+            )
         target = content.next_step_id(step, option)
         if target is None:
             return ConversationHandler.END if step.kind is StepKind.END else step.id

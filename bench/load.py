@@ -24,6 +24,8 @@ from standin.client import Person, StandInClient, button_labels
 MOVES = frozenset({"Tell me more", "Back", "Skip", "Pause", "Not right now"})
 LAST_PROMPT = "What would you like to do now?"
 REPLY_TIMEOUT = 60.0
+#: A walk longer than this is going round in circles: count it as a failure, not a hang.
+MAX_ACTS = 100
 
 
 @dataclass
@@ -119,14 +121,15 @@ async def walk(
 
     try:
         await step(client.send(person, "/start"))
-        while True:
+        for _ in range(MAX_ACTS):
             assert chat.keyboard is not None
             labels = button_labels(chat.keyboard)
-            if str(chat.keyboard.get("text", "")).startswith(LAST_PROMPT):
+            if str(chat.keyboard.get("text", "")).rsplit("\n\n", 1)[-1].startswith(LAST_PROMPT):
                 result.finished += 1
                 return
             answers = [label for label in labels if label not in MOVES]
             await step(chat.tap(rng.choice(answers)))
+        raise AssertionError(f"not finished after {MAX_ACTS} acts")
     except (TimeoutError, AssertionError, OSError) as error:
         result.failures += 1
         print(f"person {person.id} gave up: {error}")

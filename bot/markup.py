@@ -9,6 +9,7 @@ from the client, so it is parsed strictly and anything unexpected is treated as 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from html import escape
@@ -20,6 +21,10 @@ from dialogs.turn import Button, ButtonKind, Message
 
 #: Action buttons per keyboard row; four short labels fit a phone held upright.
 ACTIONS_PER_ROW = 2
+#: Consecutive engine messages share one chat bubble up to about a phone screen of text
+#: (UTF-16 units). Fewer bubbles means fewer Bot API calls per turn, replies that arrive
+#: at once, and staying clear of Telegram's limit of about one message a second per chat.
+BUBBLE_LIMIT = 1500
 CHOSEN_MARK = "✓"
 
 
@@ -95,6 +100,39 @@ def html(message: Message) -> list[str]:
     budget = TELEGRAM_TEXT_LIMIT - (_units(message.title) + 1 if message.title else 0)
     parts = split_text(message.text, budget)
     return [(title if index == 0 else "") + escape(part) for index, part in enumerate(parts)]
+
+
+@dataclass(frozen=True, slots=True)
+class Bubble:
+    """One Telegram message to send: HTML text and, on the last of a turn, the keyboard."""
+
+    html: str
+    buttons: tuple[Button, ...] = ()
+
+
+def bubbles(messages: Sequence[Message], limit: int = BUBBLE_LIMIT) -> list[Bubble]:
+    """The messages as Telegram messages: consecutive ones joined by a blank line while
+    they fit ``limit``; one with buttons closes its bubble, since the keyboard must sit
+    under it. A message longer than ``limit`` keeps its own bubbles (split to fit 4096)."""
+    out: list[Bubble] = []
+    pending: list[str] = []
+
+    def close(buttons: tuple[Button, ...] = ()) -> None:
+        if pending:
+            out.append(Bubble("\n\n".join(pending), buttons))
+            pending.clear()
+
+    for message in messages:
+        for index, part in enumerate(parts := html(message)):
+            if pending and _units("\n\n".join([*pending, part])) > limit:
+                close()
+            pending.append(part)
+            if len(parts) > 1 and index < len(parts) - 1:
+                close()  # a message split to fit Telegram's limit fills its bubble
+        if message.buttons:
+            close(message.buttons)
+    close()
+    return out
 
 
 def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:

@@ -21,7 +21,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot import unparsed
-from bot.markup import html, keyboard, with_choice
+from bot.markup import bubbles, keyboard, with_choice
 from bot.sender import BlockedError, Sender
 from dialogs.content_model import TELEGRAM_TEXT_LIMIT
 from dialogs.turn import Message, MessageKind, Outcome, Turn
@@ -47,21 +47,18 @@ class Responder:
     async def send(self, chat_id: int, messages: Sequence[Message]) -> bool:
         """Sends messages in order; False if they did not all arrive (blocked, or an outage)."""
         try:
-            for message in messages:
-                parts = html(message)
-                for index, part in enumerate(parts):
-                    markup = keyboard(message.buttons) if index == len(parts) - 1 else None
-                    send = partial(
-                        unparsed.call,
-                        self.bot,
-                        "sendMessage",
-                        chat_id=chat_id,
-                        text=part,
-                        parse_mode=ParseMode.HTML,
-                        link_preview_options=NO_PREVIEW,
-                        reply_markup=markup,
-                    )
-                    await self.sender.call(chat_id, "sendMessage", send)
+            for bubble in bubbles(messages):
+                send = partial(
+                    unparsed.call,
+                    self.bot,
+                    "sendMessage",
+                    chat_id=chat_id,
+                    text=bubble.html,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=NO_PREVIEW,
+                    reply_markup=keyboard(bubble.buttons),
+                )
+                await self.sender.call(chat_id, "sendMessage", send)
         except BlockedError:
             return False
         except TelegramError as error:

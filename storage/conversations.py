@@ -229,7 +229,10 @@ class ConversationStore:
             request.stored = request.decision = None
         async with self.database.transaction() as connection:
             now = self.clock()
-            await self._run_errands(connection, errands, now)
+            # An update applied in this very transaction needs no inbox row: if the
+            # transaction fails, the errand fails with it and the update is fetched again.
+            applied_here = {r.update_id for r in batch if r.update_id is not None}
+            await self._run_errands(connection, errands, now, applied_here)
             fresh = await self._claim_updates(connection, batch, now)
             if not fresh:
                 return
@@ -242,7 +245,11 @@ class ConversationStore:
             await self._write(connection, fresh, now)
 
     async def _run_errands(
-        self, connection: AsyncConnection, errands: Sequence[_Errand], now: datetime
+        self,
+        connection: AsyncConnection,
+        errands: Sequence[_Errand],
+        now: datetime,
+        applied_here: set[int],
     ) -> None:
         keep = {
             int(update["update_id"]): {
@@ -252,6 +259,7 @@ class ConversationStore:
             }
             for errand in errands
             for update in errand.keep
+            if int(update["update_id"]) not in applied_here
         }
         forget = [update_id for errand in errands for update_id in errand.forget]
         if keep:

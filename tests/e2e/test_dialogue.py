@@ -49,7 +49,7 @@ async def test_another_user_finishes_by_typing_answers(bot: Running, client: Sta
     chat = client.conversation(Person(4002, "Bo"))
     await say_and_wait(chat, "/start")
     message = await say_and_wait(chat, "yes")
-    assert message_text(message) == "How long have you been together?"
+    assert message_text(message).endswith("How long have you been together?")
     message = await say_and_wait(chat, "We live together or are married!")
     for _ in range(16):  # 2 more context questions, 10 on the factors, 4 on viability
         message = await say_and_wait(chat, "1")

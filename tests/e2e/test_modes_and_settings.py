@@ -44,7 +44,7 @@ async def test_webhook_mode_takes_updates_with_the_right_secret_only(
     assert isinstance(running.intake, WebhookIntake)
     chat = client.conversation(Person(6001, "Web"))
     welcome = await say_and_wait(chat, "/start")
-    assert message_text(welcome) == "Shall we begin?"
+    assert message_text(welcome).endswith("Shall we begin?")
     update = {
         "update_id": 999_001,
         "message": {
