@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint pytest bench diagram migrate clean
+.PHONY: run test lint pytest bench chaos diagram migrate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Closer needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -33,12 +33,15 @@ lint: $(STAMP)
 pytest: $(STAMP)
 	$(PY) -m pytest
 
-## Benchmarks; figures go to bench/results/ and BENCHMARKS.md quotes them.
+## Benchmarks; figures go to bench/results/latest.json and BENCHMARKS.md quotes them.
+## QUICK=1 for a reduced run (under three minutes).
 bench: $(STAMP)
-	$(PY) -m bench.engine
-	$(PY) -m bench.storage
-	$(PY) -m bench.standin
-	$(PY) -m bench.broadcast
+	$(PY) -m bench $(if $(QUICK),--quick,)
+
+## Fault drills: SIGKILLs mid-conversation, a failing Bot API, fuzzed updates, a database
+## that goes away. Figures go to docs/RELIABILITY.md. QUICK=1 for the reduced version.
+chaos: $(STAMP)
+	$(PY) -m chaos $(if $(QUICK),--quick,)
 
 ## Apply database migrations to DATABASE_URL (the bot also does this at start-up).
 migrate: $(STAMP)

@@ -10,6 +10,7 @@ the bottleneck.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import tempfile
@@ -23,6 +24,7 @@ import psutil
 
 from bench.load import LoadResult, run_dialogue, run_echo
 from bench.processes import Measured, start_python, start_standin
+from bench.report import merge, table
 
 CLOSER_TOKEN = "100000011:" + "K" * 35
 BASELINE_TOKEN = "100000004:" + "H" * 35
@@ -178,9 +180,63 @@ def scenarios(quick: bool) -> dict[str, list[Scenario]]:
 
 
 async def run(quick: bool) -> dict[str, Any]:
-    """All three targets, one after another, each on fresh processes."""
+    """All three targets, one after another, each on fresh processes, and the ratios."""
     folder = Path(tempfile.mkdtemp(prefix="closer-bench-dialogue-"))
-    results: dict[str, Any] = {"machine_cpus": os.cpu_count()}
+    results: dict[str, Any] = {"machine_cpus": os.cpu_count(), "pool": LOOPBACK_POOL}
     for target, planned in scenarios(quick).items():
         results[target] = await measure(target, planned, folder)
+    closer, echo, usual = results["closer"], results["echo"], results["conversationhandler"]
+    for load in ("closed_50", "closed_500"):
+        if load not in closer:
+            continue
+        suffix = "" if load == "closed_50" else "_500"
+        results[f"ratio_vs_echo{suffix}"] = round(
+            closer[load]["bot_api_calls_per_second"] / echo[load]["bot_api_calls_per_second"], 2
+        )
+        results[f"ratio_vs_conversationhandler{suffix}"] = round(
+            closer[load]["events_per_second"] / usual[load]["events_per_second"], 2
+        )
+    results["p99_ms_open_50"] = closer["open_50"]["p99_ms"]
+    if "open_50" in usual:
+        results["conversationhandler_p99_ms_open_50"] = usual["open_50"]["p99_ms"]
+    if "open_500" in closer:
+        results["p99_ms_open_500"] = closer["open_500"]["p99_ms"]
     return results
+
+
+def rows(results: dict[str, Any]) -> list[tuple[str, str]]:
+    """The dialogue figures as table rows: each load, each target, then the ratios."""
+    out: list[tuple[str, str]] = []
+    for target in ("echo", "conversationhandler", "closer"):
+        for load, figures in results[target].items():
+            if not isinstance(figures, dict):
+                continue
+            out.append(
+                (
+                    f"{target} {load}",
+                    f"{figures['events_per_second']} events/s, "
+                    f"{figures['bot_api_calls_per_second']} calls/s, "
+                    f"p50/p99 {figures['p50_ms']}/{figures['p99_ms']} ms, "
+                    f"cpu bot/stand-in/load {figures['cpu_share']['bot']}/"
+                    f"{figures['cpu_share']['standin']}/{figures['cpu_share']['load_generator']}",
+                )
+            )
+        out.append((f"{target} peak memory", f"{results[target]['bot_peak_rss_mb']} MB"))
+    out += [(key, str(value)) for key, value in results.items() if key.startswith(("ratio", "p99"))]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the dialogue benchmark and records it under ``dialogue`` in the summary."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", default=bool(os.environ.get("QUICK")))
+    args = parser.parse_args(argv)
+    results = asyncio.run(run(args.quick))
+    merge("dialogue", results)
+    print("Conversations through the stand-in (bots, stand-in and load in separate processes):")
+    print(table(rows(results)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,21 @@ def merge(section: str, figures: dict[str, Any], path: Path = RESULTS) -> dict[s
     summary["machine"] = machine()
     path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return summary
+
+
+def merge_headline(
+    figures: dict[str, Any], *, quick: bool, seconds: float, path: Path = RESULTS
+) -> None:
+    """Writes the headline figures under their flat dotted keys, and how the run went."""
+    summary = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    summary.update(figures)
+    summary["run"] = {"quick": quick, "seconds": round(seconds), "at": _now()}
+    summary["machine"] = machine()
+    path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def table(rows: list[tuple[str, str]]) -> str:

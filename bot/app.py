@@ -93,14 +93,18 @@ async def run_bot(
             on_blocked=lambda chat_id: users.set_blocked(chat_id, True),
             in_flight=settings.telegram_pool_size,
         )
+        store = ConversationStore(database)
         services = Services(
             engine=engine,
             database=database,
-            conversations=ConversationService(engine, ConversationStore(database)),
+            conversations=ConversationService(engine, store),
             users=users,
             sender=sender,
             responder=Responder(
-                application.bot, sender, on_undelivered=lambda chat_id: mark_owed(database, chat_id)
+                application.bot,
+                sender,
+                on_undelivered=lambda chat_id: mark_owed(database, chat_id),
+                on_delivered=store.note_delivered,
             ),
             admin_ids=settings.admin_ids,
         )
@@ -157,6 +161,7 @@ async def _serve(
     finally:
         await admin.broadcaster.close()
         store = services.conversations.store
+        await store.close()  # the last delivery notes, so a clean stop leaves nothing owed
         log.info(
             "handled %d updates; stored %d events in %d transactions",
             dispatcher.processed,

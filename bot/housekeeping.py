@@ -20,12 +20,16 @@ from dialogs.snapshot import Snapshot
 from storage.columns import utc_now
 from storage.errors import StorageUnavailableError
 from storage.maintenance import prune_processed_updates
-from storage.owed import owed_replies, settle_owed
+from storage.owed import OwedReply, owed_replies
 from storage.records import UserProfile
 from storage.reminders import claim_due_reminders
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY = timedelta(hours=1)
+#: A reply marked owed longer ago than this is taken as lost. It must exceed the longest
+#: normal delivery (a few seconds, or a 429 wait) plus the second notes take to be written;
+#: marks older than this process were left by a previous one and count at once.
+RESEND_AFTER = timedelta(seconds=30)
 
 
 class Housekeeping:
@@ -44,6 +48,8 @@ class Housekeeping:
         self.interval = interval
         self.clock = clock
         self.reminders_sent = 0
+        self.replies_resent = 0
+        self.started_at = clock()
         self._last_prune: datetime | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -72,17 +78,36 @@ class Housekeeping:
                 log.info("pruned %d old processed update ids", removed)
 
     async def resend_owed(self) -> int:
-        """Shows people whose last reply was lost their current question; returns how many."""
+        """Shows people whose last reply was lost their current question; returns how many.
+
+        After a crash this can be hundreds of people at once: they are taken in batches,
+        each batch concurrently (storage commits them together)."""
+        await self.services.conversations.store.settle_delivered()  # known delivered
         resent = 0
-        for owed in await owed_replies(self.services.database):
-            person = UserProfile(owed.user_id, owed.first_name, owed.language)
-            turn = await self.services.conversations.handle(person, Act(Action.CONTINUE))
-            if turn is not None and await self.services.responder.send(owed.user_id, turn.messages):
-                await settle_owed(self.services.database, owed.user_id, owed.owed_since)
-                resent += 1
+        seen: set[int] = set()
+        while True:
+            before = max(self.clock() - RESEND_AFTER, self.started_at)
+            lost = self.services.responder.lost_in  # known at once, no need to wait
+            owed = [
+                o
+                for o in await owed_replies(self.services.database, before, known_lost=lost)
+                if o.user_id not in seen
+            ]
+            if not owed:
+                break
+            seen.update(o.user_id for o in owed)
+            results = await asyncio.gather(*(self._resend(o) for o in owed))
+            resent += sum(results)
         if resent:
+            self.replies_resent += resent
             log.info("re-sent the current question to %d people owed a reply", resent)
         return resent
+
+    async def _resend(self, owed: OwedReply) -> bool:
+        person = UserProfile(owed.user_id, owed.first_name, owed.language)
+        # A new turn (marked owed itself); its delivery clears the mark.
+        turn = await self.services.conversations.handle(person, Act(Action.CONTINUE))
+        return turn is not None and await self.services.responder.send(owed.user_id, turn.messages)
 
     async def send_due_reminders(self) -> int:
         """Claims and sends one batch of due reminders; returns how many were sent."""

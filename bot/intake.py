@@ -31,7 +31,7 @@ from telegram.error import (
 )
 from telegram.ext import Application
 
-from bot import unparsed
+from bot import unparsed, wellformed
 from bot.keyed_locks import KeyedLocks
 from storage.errors import StorageUnavailableError
 from storage.inbox import Inbox
@@ -153,10 +153,13 @@ class PollingIntake:
             await self._drain(flusher)
 
     def _start(self, raw: dict[str, Any]) -> None:
-        update_id = int(raw["update_id"])
+        update_id = int(raw["update_id"])  # getUpdates always numbers its updates
         if update_id in self.in_hand:
             return  # fetched again before it was confirmed; already being handled
-        update = Update.de_json(raw, self.bot)
+        update = _parse(raw, self.bot)
+        if update is None:
+            self._handled.append(update_id)
+            return
         self.in_hand.add(update_id)
         task = asyncio.create_task(self._handle(update), name=f"update-{update_id}")
         self._tasks.add(task)
@@ -259,9 +262,12 @@ class WebhookIntake:
             )
             return web.Response(status=403, text="forbidden")
         try:
-            update = Update.de_json(await request.json(), self.bot)
-        except Exception as error:  # malformed JSON or shapes: Telegram would never send it
-            log.warning("webhook call with an unreadable update refused: %s", error)
+            raw = await request.json()
+        except ValueError as error:
+            log.warning("webhook call with unreadable JSON refused: %s", error)
+            return web.Response(status=400, text="unreadable update")
+        update = _parse(raw, self.bot)
+        if update is None:
             return web.Response(status=400, text="unreadable update")
         await self.dispatcher.process(update)
         return web.Response(text="ok")
@@ -289,6 +295,19 @@ class WebhookIntake:
             await stop.wait()
         finally:
             await runner.cleanup()
+
+
+def _parse(raw: Any, bot: Bot) -> Update | None:
+    """The update, or None (with a warning) if it lacks what handling it needs."""
+    update_id = raw.get("update_id") if isinstance(raw, dict) else None
+    reason = wellformed.problem(raw)
+    if reason is None:
+        try:
+            return Update.de_json(raw, bot)
+        except Exception as error:  # values python-telegram-bot cannot take (a date of 2**62)
+            reason = repr(error)
+    log.warning("update %s dropped: %s (Telegram never sends such updates)", update_id, reason)
+    return None
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:

@@ -1,11 +1,13 @@
 """Showing a turn in Telegram: answer the tap, send what is next, settle the old question.
 
-Every callback query is answered first (the phone's spinner stops), with the engine's
-notice when the button was stale. Then the turn's messages go out, and only once they have
+Every callback query is answered at once (the phone's spinner stops), with the engine's
+notice when the button was stale, while the turn's messages go out; only once they have
 arrived is the tapped question edited to show the choice and lose its buttons, so a
 Telegram outage can never leave someone with no live question. Messages that still cannot
 be delivered after the sender's retries are recorded as owed; housekeeping shows that
-person their current question again once Telegram is back.
+person their current question again once Telegram is back. (Storage marks every committed
+turn as owed; each delivery here is noted so the mark is cleared a moment later, and a
+crash in between is also healed by housekeeping.)
 """
 
 from __future__ import annotations
@@ -38,11 +40,14 @@ class Responder:
         bot: Bot,
         sender: Sender,
         on_undelivered: Callable[[int], Awaitable[None]] | None = None,
+        on_delivered: Callable[[int], None] | None = None,
     ) -> None:
         self.bot = bot
         self.sender = sender
         self.on_undelivered = on_undelivered
+        self.on_delivered = on_delivered
         self.undelivered = 0
+        self.lost_in: set[int] = set()  # chats whose last messages did not arrive
 
     async def send(self, chat_id: int, messages: Sequence[Message]) -> bool:
         """Sends messages in order; False if they did not all arrive (blocked, or an outage)."""
@@ -63,10 +68,14 @@ class Responder:
             return False
         except TelegramError as error:
             self.undelivered += 1
+            self.lost_in.add(chat_id)
             log.error("messages to chat %s not delivered after retries: %s", chat_id, error)
             if self.on_undelivered is not None:
                 await self.on_undelivered(chat_id)
             return False
+        self.lost_in.discard(chat_id)
+        if self.on_delivered is not None:
+            self.on_delivered(chat_id)
         return True
 
     async def send_text(self, chat_id: int, text: str) -> bool:

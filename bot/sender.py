@@ -84,7 +84,7 @@ class Sender:
                     error,
                     attempt,
                     delay,
-                    " (it may arrive twice)" if isinstance(error, TimedOut) else "",
+                    " (it may arrive twice)",  # the call may have taken effect before failing
                 )
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")

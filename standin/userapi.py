@@ -321,10 +321,18 @@ class UserApi:
         bot.history[queued["update_id"]] = queued
         bot.update_arrived.set()
         bot.webhook_wakeup.set()
-        for payload in fields.values():  # a callback query can then be answered
+        for payload in fields.values():
+            chat = payload.get("chat") if isinstance(payload, dict) else None
+            if (
+                _dig_int(chat, "id")
+                and isinstance(chat, dict)
+                and isinstance(chat.get("type"), str)
+            ):
+                bot.chat(chat)  # Telegram knows every chat that wrote to the bot
+            # a callback query can then be answered
             if isinstance(payload, dict) and "chat_instance" in payload and "id" in payload:
-                chat_id = ((payload.get("message") or {}).get("chat") or {}).get("id", 0)
-                sender = (payload.get("from") or {}).get("id", 0)
+                chat_id = _dig_int(payload, "message", "chat", "id")
+                sender = _dig_int(payload, "from", "id")
                 bot.callbacks[str(payload["id"])] = CallbackRecord(
                     sender, chat_id, time.monotonic()
                 )
@@ -437,6 +445,14 @@ class UserApi:
         """Forgets everything: bots, people, chats, log and counters."""
         await self.server.reset()
         return web.json_response({"ok": True})
+
+
+def _dig_int(value: Any, *keys: str) -> int:
+    """``value[k1][k2]...`` if every step is an object and the end an integer, else 0: a
+    forged update may hold anything anywhere."""
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _has_keyboard(event: JsonDict) -> bool:

@@ -25,6 +25,7 @@ batch, in id order so that two batches cannot deadlock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -51,6 +52,10 @@ Decide = Callable[[StoredConversation | None], Decision[ResultT]]
 MAX_BATCH = 100
 #: Batches in flight at once on PostgreSQL (SQLite has one writer, so one there).
 POSTGRES_WRITERS = 4
+#: How long delivery notes wait for a transaction to ride in before taking their own
+#: (see ``note_delivered``). A crash inside it shows people a question twice; shorter
+#: means more transactions of their own, which cost latency (BENCHMARKS.md).
+SETTLE_AFTER_SECONDS = 1.0
 
 
 @dataclass(eq=False)
@@ -65,11 +70,13 @@ class _Request(Generic[ResultT]):
 
 @dataclass(eq=False)
 class _Errand:
-    """Inbox rows to add or drop; they ride along in the next transaction of events."""
+    """Inbox rows to add or drop, replies to settle; they ride along in the next
+    transaction of events."""
 
     keep: list[dict[str, Any]]
     forget: list[int]
     future: asyncio.Future[None]
+    settle: dict[int, datetime] = field(default_factory=dict)
 
 
 class ConversationStore:
@@ -90,6 +97,9 @@ class ConversationStore:
         self._max_writers = 1 if database.is_sqlite else POSTGRES_WRITERS
         self._in_flight: set[int] = set()
         self._sql = ConversationStatements.for_dialect(database.url.get_backend_name())
+        self._delivered: dict[int, datetime] = {}
+        self._settling: asyncio.Task[None] | None = None
+        self.settle_after = SETTLE_AFTER_SECONDS
         self.batches_committed = 0
         self.events_committed = 0
 
@@ -116,8 +126,46 @@ class ConversationStore:
             _Errand([], list(update_ids), asyncio.get_running_loop().create_future())
         )
 
+    def note_delivered(self, user_id: int) -> None:
+        """Records that the user's latest reply arrived, so their session is owed nothing.
+
+        Every committed event marks its session as owed a reply; these notes clear the
+        marks in one statement, riding in the next transaction that commits anyway, or in
+        their own a second later when none does. A crash in between leaves the
+        mark, and the next start shows that person their question again (once more than
+        needed, at worst)."""
+        self._delivered[user_id] = self.clock()
+        if self._settling is None or self._settling.done():
+            self._settling = asyncio.create_task(self._settle_soon(), name="settle-replies")
+
+    def _notes_errand(self) -> _Errand:
+        """The delivery notes taken so far, as an errand; they come back if it fails."""
+        notes, self._delivered = self._delivered, {}
+        errand = _Errand([], [], asyncio.get_running_loop().create_future(), notes)
+
+        def restore_on_failure(future: asyncio.Future[None]) -> None:
+            if not future.cancelled() and future.exception() is not None:
+                for user_id, at in notes.items():
+                    self._delivered.setdefault(user_id, at)
+
+        errand.future.add_done_callback(restore_on_failure)
+        return errand
+
+    async def _settle_soon(self) -> None:
+        await asyncio.sleep(self.settle_after)
+        await self.settle_delivered()
+
+    async def settle_delivered(self) -> None:
+        """Writes the delivery notes taken so far, now (if nothing else wrote them first)."""
+        if not self._delivered:
+            return
+        try:
+            await self._errand(self._notes_errand())
+        except StorageUnavailableError as error:  # the notes are kept for the next round
+            log.warning("reply notes not written yet (%s)", error)
+
     async def _errand(self, errand: _Errand) -> None:
-        if not errand.keep and not errand.forget:
+        if not errand.keep and not errand.forget and not errand.settle:
             return
         self._errands.append(errand)
         self._wake_writer()
@@ -142,7 +190,13 @@ class ConversationStore:
         return frozenset(self._in_flight)
 
     async def close(self) -> None:
-        """Waits for queued events to commit."""
+        """Waits for queued events to commit, and writes the delivery notes taken."""
+        if self._settling is not None and not self._settling.done():
+            self._settling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._settling
+        if self._delivered:
+            await self.settle_delivered()
         while self._writers:
             await asyncio.gather(*self._writers)
 
@@ -153,6 +207,8 @@ class ConversationStore:
                 errands, self._errands = self._errands, []
                 if not batch and not errands:
                     break
+                if self._delivered:  # delivery notes ride along with whatever commits next
+                    errands.append(self._notes_errand())
                 users = {request.user.id for request in batch}
                 self._in_flight |= users
                 try:
@@ -262,6 +318,14 @@ class ConversationStore:
             if int(update["update_id"]) not in applied_here
         }
         forget = [update_id for errand in errands for update_id in errand.forget]
+        settle = {
+            user_id: at for errand in errands for user_id, at in errand.settle.items()
+        }  # a later note of the same user wins (dicts keep the last value)
+        if settle:
+            await connection.execute(
+                self._sql.settle_owed,
+                [{"b_user": user_id, "b_at": at} for user_id, at in settle.items()],
+            )
         if keep:
             await connection.execute(self._sql.keep_inbox, list(keep.values()))
         if forget:
@@ -374,6 +438,7 @@ class ConversationStore:
                 "is_current": True,
                 "started_at": now,
                 "updated_at": now,
+                "reply_owed_at": now,
                 "completed_at": now if u.finished else None,
                 "snapshot": u.snapshot,
                 "content_version": u.content_version,

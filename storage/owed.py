@@ -1,16 +1,19 @@
-"""Replies owed: a turn was committed but Telegram could not take its messages.
+"""Replies owed: a turn was committed but its messages may not have reached the person.
 
-Rare by design (it needs an outage longer than the sender's retries), so marking costs a
-write only when it happens. Housekeeping later shows those people their current question
-again, and clears the mark once that has been delivered.
+Every committed turn marks its session as owed (in the same statement that stores it), and
+the bot clears the mark a moment after the reply was delivered (ConversationStore's
+delivery notes). A mark that stays means the reply never arrived: an outage longer than
+the sender's retries (then the bot also marks it here), or a crash between commit and
+send. Housekeeping shows those people their current question again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from storage.columns import utc_now
 from storage.database import Database
@@ -37,32 +40,27 @@ async def mark_owed(database: Database, user_id: int) -> None:
         )
 
 
-async def owed_replies(database: Database, limit: int = 50) -> list[OwedReply]:
-    """People owed a reply (who have not blocked the bot), oldest first."""
+async def owed_replies(
+    database: Database, before: datetime, known_lost: Collection[int] = (), limit: int = 50
+) -> list[OwedReply]:
+    """People owed a reply since before ``before``, or whose reply is ``known_lost`` (and
+    who have not blocked the bot), oldest first."""
     async with database.read() as session:
         rows = await session.execute(
             select(User.id, User.first_name, User.language, ConversationSession.reply_owed_at)
             .join(ConversationSession, ConversationSession.user_id == User.id)
             .where(
                 ConversationSession.is_current,
-                ConversationSession.reply_owed_at.is_not(None),
+                or_(
+                    ConversationSession.reply_owed_at < before,
+                    and_(
+                        ConversationSession.reply_owed_at.is_not(None),
+                        ConversationSession.user_id.in_(list(known_lost)),
+                    ),
+                ),
                 User.blocked.is_(False),
             )
             .order_by(ConversationSession.reply_owed_at)
             .limit(limit)
         )
         return [OwedReply(row[0], row[1], row[2], row[3]) for row in rows if row[3] is not None]
-
-
-async def settle_owed(database: Database, user_id: int, owed_since: datetime) -> None:
-    """Clears the mark, unless a newer failure has set it again meanwhile."""
-    async with database.write() as session:
-        await session.execute(
-            update(ConversationSession)
-            .where(
-                ConversationSession.user_id == user_id,
-                ConversationSession.is_current,
-                ConversationSession.reply_owed_at <= owed_since,
-            )
-            .values(reply_owed_at=None)
-        )

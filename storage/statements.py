@@ -43,6 +43,7 @@ class ConversationStatements:
     set_subscribed: Any
     keep_inbox: Any
     forget_inbox: Any
+    settle_owed: Any
 
     @classmethod
     def for_dialect(cls, dialect: str) -> ConversationStatements:
@@ -82,6 +83,8 @@ class ConversationStatements:
                 top_factor=bindparam("b_top_factor"),
                 track=bindparam("b_track"),
                 updated_at=bindparam("b_now", type_=UtcDateTime()),
+                # owed until the bot notes the reply as delivered (storage/owed.py)
+                reply_owed_at=bindparam("b_now", type_=UtcDateTime()),
                 completed_at=func.coalesce(
                     ConversationSession.completed_at,
                     bindparam("b_completed", type_=UtcDateTime()),
@@ -103,6 +106,13 @@ class ConversationStatements:
             keep_inbox=insert_for(dialect, InboxUpdate).on_conflict_do_nothing(
                 index_elements=[InboxUpdate.update_id]
             ),
+            settle_owed=update(ConversationSession)
+            .where(
+                ConversationSession.user_id == bindparam("b_user"),
+                ConversationSession.is_current,
+                ConversationSession.reply_owed_at <= bindparam("b_at", type_=UtcDateTime()),
+            )
+            .values(reply_owed_at=None),
             forget_inbox=delete(InboxUpdate).where(
                 InboxUpdate.update_id.in_(bindparam("update_ids", expanding=True))
             ),

@@ -73,9 +73,39 @@ async def test_a_telegram_outage_never_leaves_someone_without_a_question(
         lambda c: newest_keyboard_id(c) > question["message_id"], 10, "the question"
     )
     assert message_text(chat.keyboard_message() or {}).startswith("What does the pulling away")
+    await bot.services.conversations.store.settle_delivered()  # normally a second later
     async with bot.services.database.read() as session:
         row = (await session.execute(select(ConversationSession))).scalar_one()
         assert row.reply_owed_at is None
+    assert bot.housekeeping.replies_resent == 1
+    await bot.housekeeping.tick()
+    assert bot.housekeeping.replies_resent == 1, "delivered now: nothing more is owed"
+
+
+async def test_a_reply_cut_off_by_a_crash_is_sent_by_the_next_start(
+    bot: Running, client: StandInClient
+) -> None:
+    chat = client.conversation(Person(8151, "Cut"))
+    await say_and_wait(chat, "/start")
+    question = await tap_and_wait(chat, "Let's begin")
+    store = bot.services.conversations.store
+    await store.settle_delivered()
+    async with bot.services.database.read() as session:
+        row = (await session.execute(select(ConversationSession))).scalar_one()
+        assert row.reply_owed_at is None, "a delivered reply is owed nothing"
+    # As if the process died after the commit and before the reply: the mark stays.
+    async with bot.services.database.write() as session:
+        row = (await session.execute(select(ConversationSession))).scalar_one()
+        row.reply_owed_at = bot.housekeeping.started_at - timedelta(seconds=1)
+    await bot.housekeeping.tick()
+    await chat.wait_until(
+        lambda c: newest_keyboard_id(c) > question["message_id"], 10, "the question again"
+    )
+    assert bot.housekeeping.replies_resent == 1
+    fresh = await say_and_wait(chat, "/help", keyboard=False)
+    assert fresh, "the conversation goes on"
+    await bot.housekeeping.tick()
+    assert bot.housekeeping.replies_resent == 1, "a mark younger than the grace waits"
 
 
 async def test_a_failing_reminder_does_not_take_the_bot_down(

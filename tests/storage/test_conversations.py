@@ -280,3 +280,35 @@ async def test_an_unreadable_stored_snapshot_starts_afresh_and_keeps_the_old_row
     assert turn is not None
     assert turn.snapshot.state == "welcome"
     assert await _count(database, ConversationSession) == 2
+
+
+async def _owed_at(database: Database, user_id: int) -> Any:
+    async with database.read() as session:
+        return await session.scalar(
+            select(ConversationSession.reply_owed_at).where(
+                ConversationSession.user_id == user_id, ConversationSession.is_current
+            )
+        )
+
+
+async def test_a_committed_turn_is_owed_its_reply_until_delivery_is_noted(
+    database: Database,
+) -> None:
+    store = ConversationStore(database)
+    await store.apply_event(SAM, 1, _increment)
+    first_mark = await _owed_at(database, SAM.id)
+    assert first_mark is not None, "committed, not yet delivered"
+    store.note_delivered(SAM.id)
+    await store.settle_delivered()
+    assert await _owed_at(database, SAM.id) is None
+    await store.close()
+
+
+async def test_a_delivery_note_never_clears_a_later_turns_mark(database: Database) -> None:
+    store = ConversationStore(database)
+    await store.apply_event(SAM, 1, _increment)
+    store.note_delivered(SAM.id)  # the first reply arrived...
+    await store.apply_event(SAM, 2, _increment)  # ...and the next turn committed after it
+    await store.settle_delivered()
+    assert await _owed_at(database, SAM.id) is not None, "the second reply is still owed"
+    await store.close()

@@ -1,0 +1,1 @@
+"""Fault drills: the bot killed, its Bot API failing, fuzzed updates, its database gone."""

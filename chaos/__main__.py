@@ -1,0 +1,117 @@
+"""``make chaos``: every fault drill, figures into docs/RELIABILITY.md.
+
+    python -m chaos           # the full drills (a few minutes on two cores)
+    python -m chaos --quick   # the reduced drills (``make test`` runs the same, as tests)
+
+The read-only drill needs PostgreSQL: CHAOS_DATABASE_URL, or else TEST_DATABASE_URL
+(``postgresql+asyncpg://postgres@127.0.0.1:5432/test``); it creates and drops a database.
+
+The figures block of docs/RELIABILITY.md (between its markers) is rewritten from the run,
+and the raw figures go to chaos/results/latest.json. Exits non-zero if any drill fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.report import machine
+from chaos.drills import run_all
+from chaos.verdict import failures
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "chaos" / "results" / "latest.json"
+RELIABILITY = ROOT / "docs" / "RELIABILITY.md"
+BLOCK = re.compile(r"(<!-- figures:start -->\n).*?(<!-- figures:end -->)", re.S)
+
+
+def figures_block(results: dict[str, Any], quick: bool, seconds: float) -> str:
+    """The Markdown table of one run's figures."""
+    kills, faults, fuzz, database = (
+        results["kills"], results["faults"], results["fuzz"], results["database"]
+    )  # fmt: skip
+    injected = sum(faults["faults_injected"].values())
+    rows = [
+        ("Kills (SIGKILL, restart)", f"{kills['kills']} "
+         f"({kills['kills_while_people_were_mid_way']} with people mid-way), "
+         f"{kills['people']} people"),
+        ("  people finished / audit problems", f"{kills['finished']} / "
+         f"{kills['audit']['problems']}"),
+        ("  answers stored (once each)", str(kills["audit"]["answers_stored"])),
+        ("  updates picked up from the inbox after a kill",
+         str(kills["left_over_updates_handled"])),
+        ("  replies lost (person asked again)", str(kills["replies_lost_then_asked_again"])),
+        ("  replies doubled", str(kills["doubled"])),
+        ("Bot API faults injected", f"{injected} {faults['faults_injected']} at rate "
+         f"{faults['fault_rate']}, {faults['people']} people"),
+        ("  people finished / audit problems", f"{faults['finished']} / "
+         f"{faults['audit']['problems']}"),
+        ("  replies lost (person asked again)", str(faults["replies_lost_then_asked_again"])),
+        ("  replies doubled / retries logged as 'may arrive twice'",
+         f"{faults['doubled']} / {faults['retries_that_may_double']}"),
+        ("Updates fuzzed", f"{fuzz['updates_fuzzed']} ({len(fuzz['by_kind'])} kinds)"),
+        ("  bot stayed up / unhandled errors logged", f"{fuzz['bot_stayed_up']} / "
+         f"{fuzz['unhandled_in_log']}"),
+        ("  chats owed an answer / left unanswered", f"{fuzz['chats_owed_an_answer']} / "
+         f"{fuzz['chats_left_unanswered']}"),
+        ("Database locked by another process", f"{database['outage_seconds']} s, "
+         f"{database['people']} people"),
+        ("  people told to try again / finished / audit problems",
+         f"{database['people_told_to_try_again']} / {database['finished']} / "
+         f"{database['audit']['problems']}"),
+    ]  # fmt: skip
+    if "read_only" in results:
+        read_only = results["read_only"]
+        rows += [
+            ("PostgreSQL read-only", f"{read_only['read_only_seconds']} s, "
+             f"{read_only['people']} people"),
+            ("  people told to try again / finished / audit problems",
+             f"{read_only['people_told_to_try_again']} / {read_only['finished']} / "
+             f"{read_only['audit']['problems']}"),
+        ]  # fmt: skip
+    else:
+        rows.append(
+            ("PostgreSQL read-only", "not run (no CHAOS_DATABASE_URL or TEST_DATABASE_URL)")
+        )
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    head = (
+        f"Last run: {stamp}, {'reduced (--quick)' if quick else 'full'}, {seconds:.0f} s, "
+        f"Python {machine()['python']}, {machine()['cpus']} CPUs.\n\n"
+        "| Drill | Figure |\n|---|---|\n"
+    )
+    return head + "".join(f"| {name} | {value} |\n" for name, value in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the drills, records the figures and says which checks failed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", default=bool(os.environ.get("QUICK")))
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    postgres = os.environ.get("CHAOS_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    results = run_all(args.quick, postgres or None)
+    seconds = time.perf_counter() - started
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps({"quick": args.quick, "machine": machine(), **results}, indent=2) + "\n",
+        encoding="utf-8",
+    )
+    block = figures_block(results, args.quick, seconds)
+    print(block)
+    if RELIABILITY.exists():
+        text = RELIABILITY.read_text(encoding="utf-8")
+        RELIABILITY.write_text(BLOCK.sub(lambda m: m[1] + block + m[2], text), encoding="utf-8")
+    problems = failures(results)
+    for problem in problems:
+        print(f"FAILED: {problem}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

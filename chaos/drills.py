@@ -1,0 +1,406 @@
+"""The fault drills: the real bot, in its own process, against the stand-in, made to fail.
+
+Each drill starts a stand-in process and the bot (``python -m bot``) on a fresh SQLite
+file, does its damage while simulated people talk to the bot, stops the bot cleanly, and
+reads the database back (``chaos.audit``). Figures come from three places that cannot
+flatter each other: what people saw (``chaos.people``), what the stand-in counted, and
+what the bot logged.
+
+- kills: SIGKILL at random moments while people are mid-way, restarting each time;
+- faults: the Bot API fails a share of calls (5xx, dropped connections, timeouts, some
+  after the call took effect) and answers slowly;
+- fuzz: thousands of generated updates, well-formed and not (``chaos.fuzz``);
+- database: the database is locked by another process for a while, then released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import random
+import re
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import make_url
+
+from bench.dialogue import CLOSER_TOKEN, LOOPBACK_POOL
+from bench.processes import Measured, start_python, start_standin
+from chaos import fuzz
+from chaos.audit import audit
+from chaos.people import PATIENCE, Crowd, crowd
+from standin.client import Person, StandInClient, button_labels
+
+#: Log lines that mean something went unhandled: any of them fails a drill.
+UNHANDLED = re.compile(r"Traceback|unhandled|No error handlers are registered|CRITICAL")
+#: Another process that takes SQLite's write lock, says so, and holds it for argv[2] s.
+LOCKER = (
+    "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None);"
+    "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(float(sys.argv[2]))"
+)
+#: A Bot API call retried after an error that may have hidden its success.
+MAY_DOUBLE = "may arrive twice"
+
+
+@dataclass
+class Rig:
+    """A stand-in, a client for its user side, and the bot process (restartable)."""
+
+    standin: Measured
+    url: str
+    client: StandInClient
+    database_url: str
+    bot: Measured | None = None
+    starts: int = 0
+    log_files: list[Path] = field(default_factory=list)
+
+    async def start_bot(self) -> None:
+        """Starts the bot and waits until it polls."""
+        env = {
+            "TELEGRAM_BOT_TOKEN": CLOSER_TOKEN,
+            "TELEGRAM_API_BASE_URL": self.url,
+            "DATABASE_URL": self.database_url,
+            "TELEGRAM_POOL_SIZE": LOOPBACK_POOL,
+            "LOG_LEVEL": "INFO",
+            "ADMIN_IDS": "",
+        }
+        self.starts += 1
+        polls_before = (await self.stats()).get("calls_getUpdates", 0)
+        name = f"chaos-bot-{self.starts}"
+        self.bot = await start_python(name, ["-m", "bot"], env)
+        self.log_files.append(Path(tempfile.gettempdir()) / f"closer-bench-{name}.log")
+        await self._wait_polling(polls_before)
+
+    async def kill_bot(self) -> None:
+        """SIGKILL: no goodbye, no flush, no confirmation to Telegram."""
+        assert self.bot is not None
+        self.bot.process.send_signal(signal.SIGKILL)
+        await self.bot.process.wait()
+
+    async def stop_bot(self) -> None:
+        """SIGTERM: the bot finishes what it holds, cleans its inbox and stops."""
+        if self.bot is not None and self.bot.process.returncode is None:
+            self.bot.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.bot.process.wait(), 40)
+            except TimeoutError:
+                self.bot.process.kill()
+                await self.bot.process.wait()
+                raise RuntimeError("the bot did not stop within 40 s of SIGTERM") from None
+
+    @property
+    def bot_alive(self) -> bool:
+        """True while the bot process runs."""
+        return self.bot is not None and self.bot.process.returncode is None
+
+    def bot_log(self) -> str:
+        """Everything every bot process of this drill logged."""
+        return "\n".join(path.read_text(errors="replace") for path in self.log_files)
+
+    async def stats(self) -> dict[str, Any]:
+        """The stand-in's counters."""
+        return dict(await self.client.stats())
+
+    async def _wait_polling(self, polls_before: int) -> None:
+        """Until the new process asks for updates (busy or idle, that is when it is up)."""
+        deadline = time.monotonic() + 60
+        async with aiohttp.ClientSession() as session:
+            while True:
+                async with session.get(f"{self.url}/_standin/stats") as reply:
+                    if (await reply.json())["stats"].get("calls_getUpdates", 0) > polls_before:
+                        return
+                if not self.bot_alive or time.monotonic() > deadline:
+                    raise RuntimeError(f"the bot did not start; see {self.log_files[-1]}")
+                await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def rig(name: str) -> AsyncIterator[Rig]:
+    """A fresh stand-in and database; the bot is started by the drill."""
+    folder = Path(tempfile.mkdtemp(prefix=f"closer-chaos-{name}-"))
+    standin, url = await start_standin(f"chaos-standin-{name}")
+    client = StandInClient(url)
+    await client.__aenter__()
+    try:
+        await client.register_bot(CLOSER_TOKEN)
+        yield Rig(
+            standin,
+            url,
+            client,
+            f"sqlite+aiosqlite:///{folder / 'closer.db'}",
+        )
+    finally:
+        await client.close()
+        await standin.stop()
+
+
+async def _doubled(client: StandInClient, walks: Crowd) -> int:
+    """Questions that came twice: a message with buttons identical (text and keyboard) to
+    the one just before it in the chat, which is what a retried send that had in fact
+    arrived looks like. (A question shown again on /start reads differently.)"""
+    doubled = 0
+    for walk in walks.walks:
+        events, _ = await client.events(walk.person, 0, kinds=("message",))
+        questions = [
+            (e["message"].get("text"), e["message"].get("reply_markup"))
+            for e in events
+            if button_labels(e["message"])
+        ]
+        doubled += sum(1 for a, b in itertools.pairwise(questions) if a == b)
+    return doubled
+
+
+def _people_figures(walks: Crowd) -> dict[str, Any]:
+    errors = [walk.error for walk in walks.walks if walk.error]
+    return {
+        "people": len(walks.walks),
+        "finished": walks.finished,
+        "acts": walks.acts,
+        "replies_lost_then_asked_again": walks.unanswered,
+        "refused_taps": sum(walk.refused_taps for walk in walks.walks),
+        "gave_up": len(errors),
+        "first_errors": errors[:5],
+    }
+
+
+async def _finish(drill: Rig, walks: Crowd, first: int, people: int) -> dict[str, Any]:
+    """Stops the bot cleanly, reads everything back, and puts the figures together."""
+    await drill.stop_bot()
+    log = drill.bot_log()
+    checked = await audit(drill.database_url, range(first, first + people))
+    return {
+        **_people_figures(walks),
+        "doubled": await _doubled(drill.client, walks),
+        "retries_that_may_double": log.count(MAY_DOUBLE),
+        "unhandled_in_log": len(UNHANDLED.findall(log)),
+        "audit": checked.to_json(),
+    }
+
+
+async def kills(
+    people: int, kill_count: int, seed: int, patience: float = PATIENCE
+) -> dict[str, Any]:
+    """SIGKILL the bot ``kill_count`` times while ``people`` are mid-way; restart each time."""
+    rng = random.Random(seed)
+    first = 20_000_000
+    async with rig("kills") as drill:
+        await drill.start_bot()
+        walking = asyncio.create_task(
+            crowd(drill.client, first, people, seed, pace=0.25, patience=patience)
+        )
+        mid_way = 0
+        for _ in range(kill_count):
+            await asyncio.sleep(rng.uniform(0.3, 1.5))
+            await drill.kill_bot()
+            mid_way += not walking.done()
+            await drill.start_bot()
+        walks = await walking
+        figures = await _finish(drill, walks, first, people)
+        log = drill.bot_log()
+    return {
+        "kills": kill_count,
+        "kills_while_people_were_mid_way": mid_way,
+        "restarts": drill.starts - 1,
+        "left_over_updates_handled": sum(
+            int(n) for n in re.findall(r"handling (\d+) updates left over", log)
+        ),
+        "questions_shown_again_after_restarts": sum(
+            int(n) for n in re.findall(r"re-sent the current question to (\d+) people", log)
+        ),
+        **figures,
+    }
+
+
+async def faults(
+    people: int, rate: float, seed: int, patience: float = 30.0, quick: bool = False
+) -> dict[str, Any]:
+    """A Bot API that fails ``rate`` of calls in every way, and answers slowly. Each
+    timeout costs the bot its 10 s read timeout, so ``quick`` leaves timeouts out."""
+    first = 21_000_000
+    async with rig("faults") as drill:
+        await drill.start_bot()
+        await drill.client.control(
+            latency_ms=5,
+            jitter_ms=20,
+            faults={
+                "rate": rate,
+                "kinds": ["5xx", "drop"] if quick else ["5xx", "drop", "timeout"],
+                "after_effect_share": 0.5,
+                "timeout_seconds": 12,  # beyond the bot's 10 s read timeout
+                "seed": seed,
+            },
+        )
+        walks = await crowd(drill.client, first, people, seed, pace=0.1, patience=patience)
+        stats = await drill.stats()
+        await drill.client.control()
+        figures = await _finish(drill, walks, first, people)
+    injected = {k.removeprefix("fault_"): v for k, v in stats.items() if k.startswith("fault_")}
+    return {"fault_rate": rate, "faults_injected": injected, **figures}
+
+
+async def fuzzing(count: int, seed: int) -> dict[str, Any]:
+    """``count`` generated updates; then a person must still be able to talk to the bot."""
+    rng = random.Random(seed)
+    people = list(range(22_000_000, 22_000_000 + count))  # most owed answers: a chat each
+    batch = fuzz.generate(rng, count, people)
+    async with rig("fuzz") as drill:
+        await drill.start_bot()
+        await asyncio.gather(*(drill.client.inject(item.update) for item in batch))
+        deadline = time.monotonic() + 120
+        # A last, ordinary person, behind every fuzzed update: they must still get an answer.
+        sentinel = drill.client.conversation(Person(22_999_999, "Last"))
+        await sentinel.send("/start")
+        answered_sentinel = True
+        try:
+            await sentinel.wait_until(
+                lambda c: any(button_labels(m) for m in c.bot_messages.values()), 60, "a reply"
+            )
+        except TimeoutError:
+            answered_sentinel = False
+        owed = {item.answer_chat for item in batch if item.answer_chat is not None}
+        unanswered = 0
+        for chat_id in sorted(owed):
+            events, _ = await drill.client.events(
+                chat_id,
+                0,
+                wait_for=1,
+                timeout=max(0.1, deadline - time.monotonic()),
+                kinds=("message",),
+            )
+            unanswered += not events
+        alive = drill.bot_alive
+        taps_answered = (await drill.stats()).get("calls_answerCallbackQuery", 0)
+        await drill.stop_bot()
+        log = drill.bot_log()
+    kinds: dict[str, int] = {}
+    for item in batch:
+        kinds[item.kind] = kinds.get(item.kind, 0) + 1
+    return {
+        "updates_fuzzed": count,
+        "by_kind": kinds,
+        "bot_stayed_up": alive,
+        "chats_owed_an_answer": len(owed),
+        "chats_left_unanswered": unanswered,
+        "ordinary_person_answered_afterwards": answered_sentinel,
+        "forged_taps": kinds.get("callback_forged", 0),
+        "taps_answered": taps_answered,
+        "unhandled_in_log": len(UNHANDLED.findall(log)),
+        "first_unhandled": UNHANDLED.findall(log)[:3],
+    }
+
+
+async def database_outage(people: int, seconds: float, seed: int) -> dict[str, Any]:
+    """Another process holds SQLite's write lock for ``seconds`` (longer than the bot's
+    busy timeout, so writes fail) while people talk; then lets go."""
+    first = 23_000_000
+    async with rig("database") as drill:
+        await drill.start_bot()
+        path = drill.database_url.removeprefix("sqlite+aiosqlite:///")
+        walking = asyncio.create_task(
+            crowd(drill.client, first, people, seed, pace=0.3, patience=seconds + 15)
+        )
+        await asyncio.sleep(1.0)
+        locker = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", LOCKER, path, str(seconds), stdout=asyncio.subprocess.PIPE
+        )
+        assert locker.stdout is not None
+        await locker.stdout.readline()
+        await locker.wait()
+        walks = await walking
+        told = await _told_to_try_again(drill.client, first, people)
+        figures = await _finish(drill, walks, first, people)
+    return {"outage_seconds": seconds, "people_told_to_try_again": told, **figures}
+
+
+async def read_only_database(
+    postgres_url: str, people: int, seconds: float, seed: int
+) -> dict[str, Any]:
+    """PostgreSQL turned read-only for ``seconds`` (new sessions refuse writes, and every
+    existing one is cut off, so the bot's pool reconnects into read-only ones)."""
+    first = 24_000_000
+    admin = _asyncpg_dsn(postgres_url)
+    name = f"closer_chaos_{os.getpid()}"
+    connection = await asyncpg.connect(admin)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+        url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+        async with rig("readonly") as drill:
+            drill.database_url = url
+            await drill.start_bot()
+            walking = asyncio.create_task(
+                crowd(drill.client, first, people, seed, pace=0.3, patience=seconds + 15)
+            )
+            await asyncio.sleep(1.0)
+            await connection.execute(
+                f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'
+            )
+            await _cut_off(connection, name)
+            await asyncio.sleep(seconds)
+            await connection.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+            await _cut_off(connection, name)
+            walks = await walking
+            told = await _told_to_try_again(drill.client, first, people)
+            figures = await _finish(drill, walks, first, people)
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+    return {"read_only_seconds": seconds, "people_told_to_try_again": told, **figures}
+
+
+async def _cut_off(connection: Any, database: str) -> None:
+    await connection.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = $1 AND pid <> pg_backend_pid()",
+        database,
+    )
+
+
+def _asyncpg_dsn(url: str) -> str:
+    """A SQLAlchemy ``postgresql+asyncpg://`` URL as a plain DSN for asyncpg."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _told_to_try_again(client: StandInClient, first: int, people: int) -> int:
+    """People who were told, in a message or on a tapped button, to try again."""
+    told = 0
+    for person in range(first, first + people):
+        events, _ = await client.events(person, 0, kinds=("message", "callback_answer"))
+        told += any(
+            "try again" in str(e.get("text") or e.get("message", {}).get("text", ""))
+            for e in events
+        )
+    return told
+
+
+def run_all(quick: bool, postgres_url: str | None = None) -> dict[str, Any]:
+    """Every drill; reduced sizes with ``quick``. The read-only drill needs PostgreSQL."""
+
+    async def everything() -> dict[str, Any]:
+        small = quick
+        results = {
+            "kills": await kills(
+                people=20 if small else 200, kill_count=2 if small else 10, seed=1,
+                patience=6 if small else PATIENCE,
+            ),
+            "faults": await faults(people=10 if small else 200, rate=0.05, seed=2, quick=small),
+            "fuzz": await fuzzing(count=400 if small else 5000, seed=3),
+            "database": await database_outage(people=10 if small else 50, seconds=7, seed=4),
+        }  # fmt: skip
+        if postgres_url:
+            results["read_only"] = await read_only_database(
+                postgres_url, people=10 if small else 50, seconds=4, seed=5
+            )
+        return results
+
+    return asyncio.run(everything())

@@ -1,0 +1,52 @@
+"""The reduced fault drills (``make chaos --quick`` runs the same ones, with a report).
+
+Each drill runs the real bot in its own process against a stand-in process, so these are
+the slowest tests in the suite (about a minute together); the full drills are in
+``make chaos``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from chaos import drills
+from chaos.verdict import failures
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+pytestmark = pytest.mark.timeout(240)
+
+
+async def test_sigkills_mid_conversation_lose_nothing() -> None:
+    result = await drills.kills(people=20, kill_count=2, seed=1, patience=6)
+    assert result["kills_while_people_were_mid_way"] == 2
+    assert result["audit"]["answers_stored"] == 20 * 18
+    assert failures({"kills": result}) == []
+
+
+async def test_a_failing_bot_api_still_gets_everyone_to_the_end() -> None:
+    result = await drills.faults(people=10, rate=0.05, seed=2, quick=True)
+    assert sum(result["faults_injected"].values()) > 0, "the drill must inject faults"
+    assert failures({"faults": result}) == []
+
+
+async def test_fuzzed_updates_never_take_the_bot_down() -> None:
+    result = await drills.fuzzing(count=400, seed=3)
+    assert result["chats_owed_an_answer"] > 0
+    assert failures({"fuzz": result}) == []
+
+
+async def test_a_locked_database_means_try_again_and_nothing_lost() -> None:
+    result = await drills.database_outage(people=10, seconds=7, seed=4)
+    assert failures({"database": result}) == []
+
+
+@pytest.mark.skipif(
+    not POSTGRES_URL,
+    reason="TEST_DATABASE_URL is not set, so the PostgreSQL read-only drill is skipped "
+    "(.ci/run sets it to postgresql+asyncpg://postgres@127.0.0.1:5432/test)",
+)
+async def test_a_read_only_database_means_try_again_and_nothing_lost() -> None:
+    result = await drills.read_only_database(POSTGRES_URL, people=10, seconds=4, seed=5)
+    assert failures({"read_only": result}) == []
