@@ -157,7 +157,7 @@ async def _serve(
     if started is not None:
         started.set_result(Running(services, dispatcher, intake, housekeeping, admin))
     try:
-        await _until_stopped(stop, intake.run(stop), housekeeping.run(stop))
+        await _until_stopped(stop, intake.run(stop), housekeeping.run(stop, intake.caught_up))
     finally:
         await admin.broadcaster.close()
         store = services.conversations.store

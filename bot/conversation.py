@@ -9,6 +9,8 @@ commit in the same transaction as the update id.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 
 from pydantic import ValidationError
 
@@ -29,6 +31,15 @@ from storage.records import (
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """A committed turn, and since when its session is owed the turn's reply (None when
+    the turn changed nothing, e.g. a stale button)."""
+
+    turn: Turn
+    owed_since: datetime | None
+
+
 class ConversationService:
     """Applies user events to their stored conversations."""
 
@@ -40,13 +51,31 @@ class ConversationService:
         self, user: UserProfile, event: Event, update_id: int | None = None
     ) -> Turn | None:
         """Applies the event and commits the result; None if this update was applied before."""
+        applied = await self.apply(user, event, update_id)
+        return applied.turn if applied is not None else None
 
-        def decide(stored: StoredConversation | None) -> Decision[Turn]:
+    async def apply(
+        self,
+        user: UserProfile,
+        event: Event,
+        update_id: int | None = None,
+        only_if_owed_since: datetime | None = None,
+    ) -> Applied | None:
+        """Like ``handle``, with when the turn was marked owed its reply (to note its
+        delivery). ``only_if_owed_since``: apply only if the session is still owed the reply
+        marked then (a re-send that someone's own event has overtaken is not needed)."""
+
+        def decide(stored: StoredConversation | None) -> Decision[Turn | None]:
+            if only_if_owed_since is not None and (
+                stored is None or stored.reply_owed_at != only_if_owed_since
+            ):
+                return Decision(None, None)
             snapshot, unreadable = self._snapshot_of(stored, user.id)
             turn = self.engine.apply(snapshot, event, name=user.first_name)
             return Decision(self._update_for(turn, unreadable), turn)
 
-        return await self.store.apply_event(user, update_id, decide)
+        turn, owed_since = await self.store.apply_event_owed(user, update_id, decide)
+        return Applied(turn, owed_since) if turn is not None else None
 
     async def current(self, user_id: int) -> Snapshot | None:
         """The user's current snapshot, adapted to the current content; None if none."""

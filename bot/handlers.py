@@ -28,13 +28,13 @@ from telegram.ext import (
     filters,
 )
 
+from bot.conversation import Applied
 from bot.markup import CallbackKind, confirm_keyboard, parse_callback
 from bot.sender import BlockedError
 from bot.services import Services
 from dialogs.commands import COMMAND_ACTIONS, START_COMMAND
 from dialogs.content_model import Action
 from dialogs.events import Act, Begin, Choose, Event, Say, Unreadable
-from dialogs.turn import Turn
 from storage.errors import StorageUnavailableError
 from storage.records import UserProfile
 from storage.updates import claim_update
@@ -124,8 +124,11 @@ class Handlers:
         if event is None:
             await _quietly(query.answer(self.ui.stale))
             return
-        turn = await self._apply(update, event)
-        await self.services.responder.after_tap(query, turn)
+        applied = await self._apply(update, event)
+        if applied is None:
+            await self.services.responder.after_tap(query, None)
+        else:
+            await self.services.responder.after_tap(query, applied.turn, applied.owed_since)
 
     async def on_unknown_command(self, update: Update, context: Context) -> None:
         """Says a command is unknown (admin commands are unknown to everyone else)."""
@@ -230,15 +233,17 @@ class Handlers:
 
     async def _converse(self, update: Update, event: Event) -> None:
         """Applies an event from a message and sends the turn's messages."""
-        turn = await self._apply(update, event)
-        if turn is not None:
-            await self.services.responder.send(_profile(update).id, turn.messages)
+        applied = await self._apply(update, event)
+        if applied is not None:
+            await self.services.responder.send(
+                _profile(update).id, applied.turn.messages, owed_since=applied.owed_since
+            )
 
-    async def _apply(self, update: Update, event: Event) -> Turn | None:
+    async def _apply(self, update: Update, event: Event) -> Applied | None:
         """Runs the event through engine and storage; a database outage gets a kind reply."""
         user = _profile(update)
         try:
-            return await self.services.conversations.handle(user, event, update.update_id)
+            return await self.services.conversations.apply(user, event, update.update_id)
         except StorageUnavailableError:
             if update.callback_query is not None:
                 await _quietly(update.callback_query.answer(self.ui.try_again, show_alert=True))

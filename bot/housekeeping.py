@@ -52,8 +52,18 @@ class Housekeeping:
         self.started_at = clock()
         self._last_prune: datetime | None = None
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Works until ``stop`` is set; a database outage only postpones the work."""
+    async def run(self, stop: asyncio.Event, caught_up: asyncio.Event | None = None) -> None:
+        """Works until ``stop`` is set; a database outage only postpones the work.
+
+        ``caught_up``: set by the intake once the updates waiting at start-up (leftovers
+        and Telegram's first batch) are handled; before that, a re-send could overtake
+        someone's own tap and make their button stale."""
+        if caught_up is not None:
+            waiting = asyncio.ensure_future(caught_up.wait())
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            waiting.cancel()
+            stopping.cancel()
         while not stop.is_set():
             try:
                 await self.tick()
@@ -65,11 +75,22 @@ class Housekeeping:
                 await asyncio.wait_for(stop.wait(), self.interval.total_seconds())
 
     async def tick(self) -> None:
-        """One round: owed replies, reminders for whoever is due, pruning once an hour."""
-        await self.resend_owed()
+        """One round: owed replies, reminders for whoever is due, pruning once an hour.
+        Each part runs even if another fails (a database outage postpones them all)."""
+        for part in (self.resend_owed, self._reminders, self._prune):
+            try:
+                await part()
+            except StorageUnavailableError:
+                raise
+            except Exception:  # one part's bug must not starve the others
+                log.exception("housekeeping: %s failed; trying again next round", part.__name__)
+
+    async def _reminders(self) -> None:
         if self.reminder_delay > timedelta(0):
             while await self.send_due_reminders():
                 pass
+
+    async def _prune(self) -> None:
         now = self.clock()
         if self._last_prune is None or now - self._last_prune >= PRUNE_EVERY:
             removed = await prune_processed_updates(self.services.database, now=now)
@@ -81,23 +102,30 @@ class Housekeeping:
         """Shows people whose last reply was lost their current question; returns how many.
 
         After a crash this can be hundreds of people at once: they are taken in batches,
-        each batch concurrently (storage commits them together)."""
+        each batch concurrently (storage commits them together). Someone with messages on
+        their way right now is left for the next round, and a re-send that the person's own
+        event overtook is not made (their mark has moved on)."""
         await self.services.conversations.store.settle_delivered()  # known delivered
+        responder = self.services.responder
         resent = 0
         seen: set[int] = set()
         while True:
             before = max(self.clock() - RESEND_AFTER, self.started_at)
-            lost = self.services.responder.lost_in  # known at once, no need to wait
             owed = [
                 o
-                for o in await owed_replies(self.services.database, before, known_lost=lost)
-                if o.user_id not in seen
+                for o in await owed_replies(
+                    self.services.database, before, known_lost=responder.lost_in
+                )
+                if o.user_id not in seen and o.user_id not in responder.sending
             ]
             if not owed:
                 break
             seen.update(o.user_id for o in owed)
-            results = await asyncio.gather(*(self._resend(o) for o in owed))
-            resent += sum(results)
+            results = await asyncio.gather(*(self._resend(o) for o in owed), return_exceptions=True)
+            for owed_reply, result in zip(owed, results, strict=True):
+                if isinstance(result, BaseException):
+                    log.warning("re-sending to user %s failed: %r", owed_reply.user_id, result)
+            resent += sum(1 for result in results if result is True)
         if resent:
             self.replies_resent += resent
             log.info("re-sent the current question to %d people owed a reply", resent)
@@ -105,9 +133,14 @@ class Housekeeping:
 
     async def _resend(self, owed: OwedReply) -> bool:
         person = UserProfile(owed.user_id, owed.first_name, owed.language)
-        # A new turn (marked owed itself); its delivery clears the mark.
-        turn = await self.services.conversations.handle(person, Act(Action.CONTINUE))
-        return turn is not None and await self.services.responder.send(owed.user_id, turn.messages)
+        applied = await self.services.conversations.apply(
+            person, Act(Action.CONTINUE), only_if_owed_since=owed.owed_since
+        )
+        if applied is None:
+            return False
+        return await self.services.responder.send(
+            owed.user_id, applied.turn.messages, owed_since=applied.owed_since
+        )
 
     async def send_due_reminders(self) -> int:
         """Claims and sends one batch of due reminders; returns how many were sent."""

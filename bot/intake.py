@@ -101,6 +101,9 @@ class PollingIntake:
         self._handled: list[int] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._room = asyncio.Event()
+        #: Set once what was waiting at start (leftovers, Telegram's first batch) is handled.
+        self.caught_up = asyncio.Event()
+        self._waiter: asyncio.Task[None] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Polls until ``stop`` is set, then finishes what is in hand."""
@@ -137,23 +140,39 @@ class PollingIntake:
                     await _pause(stop, delay)
                     continue
                 failures = 0
-                if not batch:
-                    continue
                 for raw in batch:
                     self._start(raw)
+                if not self.caught_up.is_set():
+                    self._signal_when_handled(set(self._tasks))
+                if not batch:
+                    continue
                 try:
-                    await self.inbox.keep(batch)
+                    await self.inbox.keep([u for u in batch if _numbered(u)])
                 except StorageUnavailableError as error:
                     # Not kept, so not confirmed: the next poll asks for them again.
                     log.warning("updates not kept (%s); they will be fetched again", error)
                     await _pause(stop, 1.0)
                     continue
-                self.offset = int(batch[-1]["update_id"]) + 1
+                numbered = [u["update_id"] for u in batch if _numbered(u)]
+                if numbered:
+                    self.offset = max(numbered) + 1
         finally:
             await self._drain(flusher)
 
+    def _signal_when_handled(self, tasks: set[asyncio.Task[None]]) -> None:
+        async def signal() -> None:
+            if tasks:
+                await asyncio.wait(tasks)
+            self.caught_up.set()
+
+        if self._waiter is None:
+            self._waiter = asyncio.create_task(signal(), name="caught-up")
+
     def _start(self, raw: dict[str, Any]) -> None:
-        update_id = int(raw["update_id"])  # getUpdates always numbers its updates
+        if not _numbered(raw):  # getUpdates numbers every update; this is junk
+            log.warning("an update without a usable update_id was dropped: %.200r", raw)
+            return
+        update_id = int(raw["update_id"])
         if update_id in self.in_hand:
             return  # fetched again before it was confirmed; already being handled
         update = _parse(raw, self.bot)
@@ -197,6 +216,8 @@ class PollingIntake:
         """On stop: let updates in hand finish, clean the inbox, confirm to Telegram."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=self.drain_seconds)
+        if self._waiter is not None:
+            self._waiter.cancel()
         flusher.cancel()  # a flush cut short puts its ids back (see _flush)
         with contextlib.suppress(asyncio.CancelledError):
             await flusher
@@ -251,6 +272,8 @@ class WebhookIntake:
         self.secret = secret
         self.rejected = 0
         self.bound_port: int | None = None
+        self.caught_up = asyncio.Event()  # each update is handled within its request
+        self.caught_up.set()
 
     async def handle(self, request: web.Request) -> web.Response:
         """Processes one update; 403 without the right secret, 200 once handled."""
@@ -295,6 +318,14 @@ class WebhookIntake:
             await stop.wait()
         finally:
             await runner.cleanup()
+
+
+def _numbered(raw: Any) -> bool:
+    return (
+        isinstance(raw, dict)
+        and isinstance(raw.get("update_id"), int)
+        and not isinstance(raw["update_id"], bool)
+    )
 
 
 def _parse(raw: Any, bot: Bot) -> Update | None:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from functools import partial
 
 from telegram import Bot, CallbackQuery, LinkPreviewOptions
@@ -40,17 +42,42 @@ class Responder:
         bot: Bot,
         sender: Sender,
         on_undelivered: Callable[[int], Awaitable[None]] | None = None,
-        on_delivered: Callable[[int], None] | None = None,
+        on_delivered: Callable[[int, datetime], None] | None = None,
     ) -> None:
         self.bot = bot
         self.sender = sender
         self.on_undelivered = on_undelivered
         self.on_delivered = on_delivered
         self.undelivered = 0
-        self.lost_in: set[int] = set()  # chats whose last messages did not arrive
+        self.lost_in: set[int] = set()  # chats whose last turn did not arrive
+        self.sending: Counter[int] = Counter()  # chats with messages on their way
+        self.blocked: set[int] = set()  # chats that answered 403 to this process
 
-    async def send(self, chat_id: int, messages: Sequence[Message]) -> bool:
-        """Sends messages in order; False if they did not all arrive (blocked, or an outage)."""
+    async def send(
+        self, chat_id: int, messages: Sequence[Message], owed_since: datetime | None = None
+    ) -> bool:
+        """Sends messages in order; False if they did not all arrive (blocked, or an outage).
+
+        ``owed_since``: these are a committed turn's messages, owed since then; their
+        delivery (or loss) is reported, so the turn's mark is cleared (or its question is
+        sent again)."""
+        self.sending[chat_id] += 1
+        try:
+            delivered = await self._send(chat_id, messages)
+        finally:
+            self.sending[chat_id] -= 1
+            if not self.sending[chat_id]:
+                del self.sending[chat_id]
+        if owed_since is not None:
+            if delivered:
+                self.lost_in.discard(chat_id)
+                if self.on_delivered is not None:
+                    self.on_delivered(chat_id, owed_since)
+            elif chat_id not in self.blocked:
+                self.lost_in.add(chat_id)
+        return delivered
+
+    async def _send(self, chat_id: int, messages: Sequence[Message]) -> bool:
         try:
             for bubble in bubbles(messages):
                 send = partial(
@@ -65,37 +92,42 @@ class Responder:
                 )
                 await self.sender.call(chat_id, "sendMessage", send)
         except BlockedError:
+            self.blocked.add(chat_id)
+            self.lost_in.discard(chat_id)
             return False
         except TelegramError as error:
             self.undelivered += 1
-            self.lost_in.add(chat_id)
             log.error("messages to chat %s not delivered after retries: %s", chat_id, error)
             if self.on_undelivered is not None:
                 await self.on_undelivered(chat_id)
             return False
-        self.lost_in.discard(chat_id)
-        if self.on_delivered is not None:
-            self.on_delivered(chat_id)
+        self.blocked.discard(chat_id)
         return True
 
     async def send_text(self, chat_id: int, text: str) -> bool:
         """Sends one plain sentence (escaped) with no buttons."""
         return await self.send(chat_id, [Message(text=text)])
 
-    async def after_tap(self, query: CallbackQuery, turn: Turn | None) -> None:
+    async def after_tap(
+        self, query: CallbackQuery, turn: Turn | None, owed_since: datetime | None = None
+    ) -> None:
         """Answers a tapped button and shows the turn it produced."""
         if turn is None or turn.outcome is Outcome.STALE:
             notice = turn.notice if turn is not None else None
             await self._answer(query, notice)
             return
-        if query.message is None:
-            await self._answer(query, turn.notice)
+        if query.message is None:  # a button on an inline message: reply in private
+            await asyncio.gather(
+                self._answer(query, turn.notice),
+                self.send(query.from_user.id, turn.messages, owed_since),
+            )
             return
         question = query.message.text if isinstance(query.message, TelegramMessage) else None
         messages, reply = _split_reply(turn, question)
         # Answering the tap and sending what is next do not depend on each other.
         _, delivered = await asyncio.gather(
-            self._answer(query, turn.notice), self.send(query.message.chat.id, messages)
+            self._answer(query, turn.notice),
+            self.send(query.message.chat.id, messages, owed_since),
         )
         if delivered:
             await self._settle(query, turn, reply)

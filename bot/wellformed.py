@@ -21,6 +21,9 @@ def problem(update: Any) -> str | None:
         return "not an object"
     if not _is_int(update.get("update_id")):
         return "no update_id"
+    kinds = [key for key in update if key != "update_id"]
+    if len(kinds) > 1:  # Telegram sends exactly one; which would a handler believe?
+        return f"more than one kind of update ({', '.join(sorted(kinds))})"
     for kind in MESSAGE_KINDS:
         if kind in update:
             return _message(update[kind], kind)
@@ -102,6 +105,8 @@ def _user(user: Any) -> str | None:
         return "has no id or first_name"
     if not isinstance(user.get("is_bot", False), bool):
         return "has a non-boolean is_bot"
+    if not isinstance(user.get("language_code", ""), str):
+        return "has a language_code that is not a string"
     return None
 
 

@@ -66,6 +66,7 @@ class _Request(Generic[ResultT]):
     future: asyncio.Future[ResultT | None]
     stored: StoredConversation | None = None
     decision: Decision[ResultT] | None = field(default=None)
+    owed_since: datetime | None = None  # when this event's turn was marked owed its reply
 
 
 @dataclass(eq=False)
@@ -111,10 +112,20 @@ class ConversationStore:
         Returns the decide-function's result, or None when ``update_id`` was applied before.
         Raises StorageUnavailableError (nothing stored) when the database cannot take it.
         """
+        result, _ = await self.apply_event_owed(user, update_id, decide)
+        return result
+
+    async def apply_event_owed(
+        self, user: UserProfile, update_id: int | None, decide: Decide[ResultT]
+    ) -> tuple[ResultT | None, datetime | None]:
+        """Like ``apply_event``, and also when the session was marked owed the turn's reply
+        (None if nothing was written): the time to pass to ``note_delivered``."""
         future: asyncio.Future[ResultT | None] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Request(user, update_id, decide, future))
+        request = _Request(user, update_id, decide, future)
+        self._queue.append(request)
         self._wake_writer()
-        return await future
+        result = await future
+        return result, request.owed_since
 
     async def keep_updates(self, updates: Sequence[dict[str, Any]]) -> None:
         """Puts raw updates in the inbox, in the same transaction as the next events."""
@@ -126,17 +137,20 @@ class ConversationStore:
             _Errand([], list(update_ids), asyncio.get_running_loop().create_future())
         )
 
-    def note_delivered(self, user_id: int) -> None:
+    def note_delivered(self, user_id: int, owed_since: datetime) -> None:
         """Records that the user's latest reply arrived, so their session is owed nothing.
 
         Every committed event marks its session as owed a reply; these notes clear the
         marks in one statement, riding in the next transaction that commits anyway, or in
         their own a second later when none does. A crash in between leaves the
         mark, and the next start shows that person their question again (once more than
-        needed, at worst)."""
-        self._delivered[user_id] = self.clock()
+        needed, at worst). ``owed_since`` (from ``apply_event_owed``) names the turn, so
+        a note can never clear the mark of a later turn."""
+        known = self._delivered.get(user_id)
+        self._delivered[user_id] = owed_since if known is None else max(known, owed_since)
         if self._settling is None or self._settling.done():
             self._settling = asyncio.create_task(self._settle_soon(), name="settle-replies")
+            self._settling.add_done_callback(_log_failure)
 
     def _notes_errand(self) -> _Errand:
         """The delivery notes taken so far, as an errand; they come back if it fails."""
@@ -144,16 +158,20 @@ class ConversationStore:
         errand = _Errand([], [], asyncio.get_running_loop().create_future(), notes)
 
         def restore_on_failure(future: asyncio.Future[None]) -> None:
-            if not future.cancelled() and future.exception() is not None:
+            # Cancelled (the waiter went away) or failed: the notes may not be written, so
+            # they are kept for the next round; writing one twice is harmless.
+            if future.cancelled() or future.exception() is not None:
                 for user_id, at in notes.items():
-                    self._delivered.setdefault(user_id, at)
+                    known = self._delivered.get(user_id)
+                    self._delivered[user_id] = at if known is None else max(known, at)
 
         errand.future.add_done_callback(restore_on_failure)
         return errand
 
     async def _settle_soon(self) -> None:
-        await asyncio.sleep(self.settle_after)
-        await self.settle_delivered()
+        while self._delivered:  # notes taken meanwhile (or put back) get their round too
+            await asyncio.sleep(self.settle_after)
+            await self.settle_delivered()
 
     async def settle_delivered(self) -> None:
         """Writes the delivery notes taken so far, now (if nothing else wrote them first)."""
@@ -192,13 +210,12 @@ class ConversationStore:
     async def close(self) -> None:
         """Waits for queued events to commit, and writes the delivery notes taken."""
         if self._settling is not None and not self._settling.done():
-            self._settling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            self._settling.cancel()  # notes it was writing come back (restore_on_failure)
+            with contextlib.suppress(asyncio.CancelledError, StorageUnavailableError):
                 await self._settling
-        if self._delivered:
-            await self.settle_delivered()
         while self._writers:
             await asyncio.gather(*self._writers)
+        await self.settle_delivered()
 
     async def _drain(self) -> None:
         try:
@@ -257,6 +274,11 @@ class ConversationStore:
                 _fail(request, error)
             return
         except Exception as error:
+            if errands and not batch:
+                for errand in errands:
+                    _fail_errand(errand, error)
+                log.error("inbox and reply bookkeeping failed: %r", error)
+                return
             if errands:  # the errands on their own, then the events on their own
                 await self._commit([], errands)
                 for request in batch:
@@ -282,7 +304,7 @@ class ConversationStore:
 
     async def _apply(self, batch: list[_Request[Any]], errands: Sequence[_Errand]) -> None:
         for request in batch:
-            request.stored = request.decision = None
+            request.stored = request.decision = request.owed_since = None
         async with self.database.transaction() as connection:
             now = self.clock()
             # An update applied in this very transaction needs no inbox row: if the
@@ -298,6 +320,8 @@ class ConversationStore:
                 row = sessions.get(request.user.id)
                 request.stored = _to_stored(row, subscribed[request.user.id]) if row else None
                 request.decision = request.decide(request.stored)
+                if request.decision.update is not None:
+                    request.owed_since = now
             await self._write(connection, fresh, now)
 
     async def _run_errands(
@@ -452,6 +476,11 @@ class ConversationStore:
         return {row[0]: row[1] for row in result.all()}
 
 
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("writing reply notes failed: %r", error)
+
+
 def _fail_errand(errand: _Errand, error: BaseException) -> None:
     if not errand.future.done():
         errand.future.set_exception(error)
@@ -472,4 +501,5 @@ def _to_stored(row: Any, subscribed: bool) -> StoredConversation:
         completed_at=row.completed_at,
         reminder_sent_at=row.reminder_sent_at,
         subscribed=subscribed,
+        reply_owed_at=row.reply_owed_at,
     )

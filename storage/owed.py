@@ -13,11 +13,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 
 from storage.columns import utc_now
 from storage.database import Database
 from storage.models import ConversationSession, User
+
+#: Chats known to have lost a reply, asked about at once (the rest wait for the next round).
+KNOWN_LOST_LIMIT = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +54,10 @@ async def owed_replies(
             .join(ConversationSession, ConversationSession.user_id == User.id)
             .where(
                 ConversationSession.is_current,
+                ConversationSession.reply_owed_at.is_not(None),  # keeps to the index
                 or_(
                     ConversationSession.reply_owed_at < before,
-                    and_(
-                        ConversationSession.reply_owed_at.is_not(None),
-                        ConversationSession.user_id.in_(list(known_lost)),
-                    ),
+                    ConversationSession.user_id.in_(sorted(known_lost)[:KNOWN_LOST_LIMIT]),
                 ),
                 User.blocked.is_(False),
             )

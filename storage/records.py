@@ -30,6 +30,7 @@ class StoredConversation:
     completed_at: datetime | None
     reminder_sent_at: datetime | None
     subscribed: bool
+    reply_owed_at: datetime | None = None  # the latest turn's reply not yet noted delivered
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ SESSION_COLUMNS = (
     ConversationSession.updated_at,
     ConversationSession.completed_at,
     ConversationSession.reminder_sent_at,
+    ConversationSession.reply_owed_at,
 )
 
 

@@ -175,7 +175,7 @@ async def test_a_bug_is_logged_with_update_and_user_and_the_person_is_told_kindl
     async def broken(user: UserProfile, event: Event, update_id: int | None = None) -> None:
         raise RuntimeError("a bug in the service")
 
-    monkeypatch.setattr(bot.services.conversations, "handle", broken)
+    monkeypatch.setattr(bot.services.conversations, "apply", broken)
     chat = client.conversation(Person(7401, "Lou"))
     with caplog.at_level(logging.ERROR):
         message = await say_and_wait(chat, "/start", keyboard=False)
@@ -194,19 +194,19 @@ async def test_a_database_outage_gets_try_again_and_loses_nothing(
     await say_and_wait(chat, "/start")
     question = await tap_and_wait(chat, "Let's begin")
     store = bot.services.conversations.store
-    real = store.apply_event
+    real = store.apply_event_owed
 
     async def unavailable(*args: object, **kwargs: object) -> None:
         raise StorageUnavailableError("the database is locked")
 
-    monkeypatch.setattr(store, "apply_event", unavailable)
+    monkeypatch.setattr(store, "apply_event_owed", unavailable)
     before = newest_message_id(chat)
     await chat.tap(answer_labels(question)[0])
     await chat.wait_until(
         lambda c: c.callback_answers and "couldn't save" in (c.callback_answers[-1]["text"] or ""),
         10,
     )
-    monkeypatch.setattr(store, "apply_event", real)
+    monkeypatch.setattr(store, "apply_event_owed", real)
     await chat.tap(answer_labels(question)[0])  # the same button, now that it is back
     await chat.wait_until(lambda c: "What does the pulling away" in texts_since(c, before), 10)
     snapshot = await bot.services.conversations.current(7501)

@@ -295,10 +295,10 @@ async def test_a_committed_turn_is_owed_its_reply_until_delivery_is_noted(
     database: Database,
 ) -> None:
     store = ConversationStore(database)
-    await store.apply_event(SAM, 1, _increment)
-    first_mark = await _owed_at(database, SAM.id)
-    assert first_mark is not None, "committed, not yet delivered"
-    store.note_delivered(SAM.id)
+    _, owed_since = await store.apply_event_owed(SAM, 1, _increment)
+    assert owed_since is not None
+    assert await _owed_at(database, SAM.id) == owed_since, "committed, not yet delivered"
+    store.note_delivered(SAM.id, owed_since)
     await store.settle_delivered()
     assert await _owed_at(database, SAM.id) is None
     await store.close()
@@ -306,9 +306,22 @@ async def test_a_committed_turn_is_owed_its_reply_until_delivery_is_noted(
 
 async def test_a_delivery_note_never_clears_a_later_turns_mark(database: Database) -> None:
     store = ConversationStore(database)
-    await store.apply_event(SAM, 1, _increment)
-    store.note_delivered(SAM.id)  # the first reply arrived...
-    await store.apply_event(SAM, 2, _increment)  # ...and the next turn committed after it
+    _, first = await store.apply_event_owed(SAM, 1, _increment)
+    assert first is not None
+    _, second = await store.apply_event_owed(SAM, 2, _increment)  # committed before...
+    store.note_delivered(SAM.id, first)  # ...the first reply's delivery was noted
     await store.settle_delivered()
-    assert await _owed_at(database, SAM.id) is not None, "the second reply is still owed"
+    assert await _owed_at(database, SAM.id) == second, "the second reply is still owed"
+    await store.close()
+
+
+async def test_a_stale_event_writes_nothing_and_owes_nothing(database: Database) -> None:
+    store = ConversationStore(database)
+    await store.apply_event(SAM, 1, _increment)
+
+    def stale(stored: StoredConversation | None) -> Decision[int]:
+        return Decision(None, 0)
+
+    _, owed_since = await store.apply_event_owed(SAM, 2, stale)
+    assert owed_since is None
     await store.close()
