@@ -47,19 +47,23 @@ def figures_block(results: dict[str, Any], quick: bool, seconds: float) -> str:
         ("  updates picked up from the inbox after a kill",
          str(kills["left_over_updates_handled"])),
         ("  replies lost (person asked again)", str(kills["replies_lost_then_asked_again"])),
-        ("  replies doubled", str(kills["doubled"])),
+        ("  questions re-sent by the next start / read twice in a row",
+         f"{kills['questions_resent']} / {kills['doubled']}"),
         ("Bot API faults injected", f"{injected} {faults['faults_injected']} at rate "
          f"{faults['fault_rate']}, {faults['people']} people"),
         ("  people finished / audit problems", f"{faults['finished']} / "
          f"{faults['audit']['problems']}"),
         ("  replies lost (person asked again)", str(faults["replies_lost_then_asked_again"])),
-        ("  replies doubled / retries logged as 'may arrive twice'",
-         f"{faults['doubled']} / {faults['retries_that_may_double']}"),
+        ("  questions read twice in a row / sends retried ('may arrive twice') + re-sent",
+         f"{faults['doubled']} / {faults['send_retries_that_may_double']} + "
+         f"{faults['questions_resent']}"),
         ("Updates fuzzed", f"{fuzz['updates_fuzzed']} ({len(fuzz['by_kind'])} kinds)"),
         ("  bot stayed up / unhandled errors logged", f"{fuzz['bot_stayed_up']} / "
          f"{fuzz['unhandled_in_log']}"),
         ("  chats owed an answer / left unanswered", f"{fuzz['chats_owed_an_answer']} / "
          f"{fuzz['chats_left_unanswered']}"),
+        ("  forged button taps / answered", f"{fuzz['forged_taps']} / "
+         f"{fuzz['forged_taps_answered']}"),
         ("Database locked by another process", f"{database['outage_seconds']} s, "
          f"{database['people']} people"),
         ("  people told to try again / finished / audit problems",

@@ -2,8 +2,9 @@
 
 For every person of the drill: a user row, exactly one current session, a snapshot the
 current content accepts and that needs no repair, a step the content defines, the
-conversation finished, and answer rows that match the snapshot's answers one for one
-(the primary key makes a second copy impossible; matching makes a missing one visible).
+conversation finished, no reply still owed, and answer rows that match the snapshot's
+answers one for one (the primary key makes a second copy impossible; matching makes a
+missing one visible).
 The inbox must be empty once the bot has stopped cleanly.
 """
 
@@ -105,6 +106,8 @@ async def audit(url: str, people: range) -> Audit:
             result.problems.append(
                 f"{where}: answer rows {sorted(stored)} != answers {sorted(snapshot.answers)}"
             )
+        if row.reply_owed_at is not None:
+            result.problems.append(f"{where}: still owed a reply after a clean stop")
         if row.completed_at is not None:
             result.finished += 1
         else:

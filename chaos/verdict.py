@@ -16,11 +16,17 @@ def failures(results: dict[str, Any]) -> list[str]:
             problems += [f"{name}: {p}" for p in _walking(results[name])]
     if "faults" in results:
         faults = results["faults"]
-        if faults["doubled"] > faults["retries_that_may_double"]:
+        explained = faults["send_retries_that_may_double"] + faults["questions_resent"]
+        if faults["doubled"] > explained:
             problems.append(
-                f"faults: {faults['doubled']} replies doubled but only "
-                f"{faults['retries_that_may_double']} retries could explain it"
+                f"faults: {faults['doubled']} questions came twice but only {explained} "
+                "retried sends and re-sent questions in the log could explain it"
             )
+    if "kills" in results and results["kills"]["replies_lost_then_asked_again"]:
+        problems.append(
+            f"kills: {results['kills']['replies_lost_then_asked_again']} replies were lost "
+            "(people had to ask again)"
+        )
     for name in ("database", "read_only"):
         if name in results and results[name]["people_told_to_try_again"] == 0:
             problems.append(f"{name}: nobody was told to try again during the outage")
@@ -50,8 +56,10 @@ def _fuzz(fuzz: dict[str, Any]) -> list[str]:
         problems.append(f"unhandled errors logged: {fuzz['first_unhandled']}")
     if fuzz["chats_left_unanswered"]:
         problems.append(f"{fuzz['chats_left_unanswered']} chats owed an answer got none")
-    if fuzz["taps_answered"] < fuzz["forged_taps"]:
-        problems.append(f"{fuzz['forged_taps']} forged taps, {fuzz['taps_answered']} answered")
+    if fuzz["forged_taps_answered"] < fuzz["forged_taps"]:
+        problems.append(
+            f"{fuzz['forged_taps']} forged taps, {fuzz['forged_taps_answered']} answered"
+        )
     if not fuzz["ordinary_person_answered_afterwards"]:
         problems.append("an ordinary person was not answered afterwards")
     return problems
