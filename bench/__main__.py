@@ -4,7 +4,10 @@
     python -m bench --quick         # a reduced run, under three minutes (QUICK=1 too)
     python -m bench --only dialogue # one section; the others keep their last figures
 
-Each section is also runnable on its own (``python -m bench.dialogue``). The summary is
+Each section runs in a fresh Python process (``python -m bench.dialogue``, which also works
+on its own), so no section measures with another's heap: a load generator that had kept
+the engine benchmark's garbage paid for it in its own collector pauses, which showed up as
+the bot's p99. The summary is
 ``bench/results/latest.json``: one object per section, plus the headline figures under
 flat dotted keys (``dialogue.ratio_vs_echo``...) so a script can read them in one step.
 """
@@ -14,21 +17,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
-from bench import broadcast, dialogue, engine, standin, startup, storage
 from bench.report import RESULTS, merge_headline, table
 
-#: Each section's entry point and its arguments for (full, quick) runs.
-SECTIONS: dict[str, tuple[Callable[[list[str] | None], int], list[str], list[str]]] = {
-    "engine": (engine.main, [], ["--conversations", "500"]),
-    "storage": (storage.main, [], ["--users", "50"]),
-    "standin": (standin.main, [], ["--seconds", "2"]),
-    "broadcast": (broadcast.main, [], ["--quick"]),
-    "dialogue": (dialogue.main, [], ["--quick"]),
-    "startup": (startup.main, [], ["--quick"]),
+#: Each section's arguments for (full, quick) runs; ``python -m bench.<section>`` runs it.
+SECTIONS: dict[str, tuple[list[str], list[str]]] = {
+    "engine": ([], ["--conversations", "500"]),
+    "storage": ([], ["--users", "50"]),
+    "standin": ([], ["--seconds", "2"]),
+    "dialogue": ([], ["--quick"]),
+    "startup": ([], ["--quick"]),
+    "broadcast": ([], ["--quick"]),
 }
 
 #: The figures the README and BENCHMARKS.md quote: (key, section, path, what it is, goal).
@@ -44,9 +47,9 @@ HEADLINES: list[tuple[str, str, tuple[str, ...], str, str]] = [
     ("startup_100k.peak_rss_mb", "startup_100k", ("peak_rss_mb",),
      "peak memory, 100k sessions (MB)", "< 150"),
     ("broadcast.ratio_of_limit_30", "broadcast", ("ratio_of_limit_30",),
-     "broadcast rate over a 30/s limit", "~ 1"),
+     "broadcast rate over a 30/s limit", ">= 0.95"),
     ("broadcast.ratio_of_limit_1000", "broadcast", ("ratio_of_limit_1000",),
-     "broadcast rate over min(1000/s, bare PTB)", "~ 1"),
+     "broadcast rate over min(1000/s, bare PTB)", ">= 0.95"),
     ("broadcast.peak_rss_mb_100k", "broadcast", ("peak_rss_mb_100k",),
      "broadcast peak memory, 100k subscribers (MB)", "flat"),
     ("broadcast.peak_rss_mb_1m", "broadcast", ("peak_rss_mb_1m",),
@@ -73,11 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     for name in args.only or list(SECTIONS):
-        run, full, quick = SECTIONS[name]
+        full, quick = SECTIONS[name]
         print(f"\n== {name} ==", flush=True)
         section_started = time.perf_counter()
-        status = run(quick if args.quick else full)
+        command = [sys.executable, "-m", f"bench.{name}", *(quick if args.quick else full)]
+        status = subprocess.run(command, check=False).returncode
         if status:
+            print(f"bench.{name} failed (exit status {status})", file=sys.stderr)
             return status
         print(f"   ({time.perf_counter() - section_started:.0f} s)", flush=True)
     summary = json.loads(RESULTS.read_text(encoding="utf-8"))

@@ -3,9 +3,11 @@
 In one run, on the same stand-in (its own process, with Telegram's 30-a-second limit when
 that is what is measured):
 
-* the bare python-telegram-bot sender (``copyMessage`` with no database, at 4, 8 and 16
-  calls at once, the best of them): the ceiling this machine and framework allow;
-* Closer's Broadcaster at 30 a second (a shortened window) and at 1000 a second, to
+* the bare python-telegram-bot sender (``copyMessage`` with no database, PTB's default
+  HTTPX transport, at 4, 8 and 16 calls at once, the best of them): the ceiling this
+  machine and framework allow a developer who writes the loop by hand;
+* Closer's Broadcaster (with the aiohttp transport the bot ships, ``bot.app.broadcast_bot``)
+  at 30 a second (a shortened window) and at 1000 a second, to
   100,000 subscribers: achieved rate / min(limit, bare ceiling), goal 0.95;
 * the Broadcaster's peak memory with 100,000 and with 1,000,000 subscribers: goal flat.
 """
@@ -84,7 +86,11 @@ async def closer_run(
 
 async def run(quick: bool) -> dict[str, Any]:
     """All broadcast figures. Each broadcast run is a new broadcast to every subscriber."""
-    folder = Path(tempfile.mkdtemp(prefix="closer-bench-"))
+    with tempfile.TemporaryDirectory(prefix="closer-bench-broadcast-") as folder:
+        return await _measure_all(quick, Path(folder))
+
+
+async def _measure_all(quick: bool, folder: Path) -> dict[str, Any]:
     small = f"sqlite+aiosqlite:///{folder / 'hundred-thousand.db'}"
     large = f"sqlite+aiosqlite:///{folder / 'million.db'}"
     await worker("seed", "--database", small, "--count", str(SUBSCRIBERS))
@@ -103,6 +109,7 @@ async def run(quick: bool) -> dict[str, Any]:
         "at_1000_runs": {str(run["concurrency"]): run["rate"] for run in fast_runs},
         "at_30": slow,
         "ratio_of_limit_1000": round(fast["rate"] / min(1000.0, bare["rate"]), 3),
+        "rate_over_limit_1000": round(fast["rate"] / 1000.0, 3),
         "ratio_of_limit_30": round(slow["rate"] / min(30.0, bare["rate"]), 3),
         "peak_rss_mb_100k": fast["peak_rss_mb"],
     }
@@ -130,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         ("Closer at 1000/s: achieved", f"{results['at_1000']['rate']}/s"),
         ("  by concurrency", str(results["at_1000_runs"])),
         ("  ratio to min(limit, bare)", str(results["ratio_of_limit_1000"])),
+        ("  ratio to the limit itself", str(results["rate_over_limit_1000"])),
         ("Closer at 30/s: achieved", f"{results['at_30']['rate']}/s"),
         ("  ratio to the limit", str(results["ratio_of_limit_30"])),
         ("peak memory, 100k subscribers", f"{results['peak_rss_mb_100k']} MB"),

@@ -23,7 +23,9 @@ from sqlalchemy import insert
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from bot.app import broadcast_bot
 from bot.broadcasting import Broadcaster
+from bot.config import Settings
 from storage.broadcasts import BroadcastStore
 from storage.columns import utc_now
 from storage.database import Database
@@ -81,9 +83,20 @@ async def source_message(standin: str) -> int:
 
 
 def telegram_bot(standin: str, connections: int) -> Bot:
-    """A PTB Bot with a pool of ``connections``."""
+    """A PTB Bot as a developer would make it: PTB's default HTTPX transport."""
     request = HTTPXRequest(connection_pool_size=connections, read_timeout=10, pool_timeout=10)
     return Bot(TOKEN, base_url=f"{standin}/bot", request=request)
+
+
+def closer_bot(standin: str, connections: int) -> Bot:
+    """The Bot the Closer process broadcasts with (``bot.app.broadcast_bot``), as shipped."""
+    return broadcast_bot(
+        Settings(
+            telegram_bot_token=TOKEN,
+            telegram_api_base_url=standin,
+            broadcast_concurrency=connections,
+        )
+    )
 
 
 async def bare(standin: str, seconds: float, people: int, concurrency: int) -> dict[str, Any]:
@@ -125,7 +138,7 @@ async def closer(
     prepared = time.perf_counter()
     total = await store.start(broadcast_id)
     recipients_seconds = time.perf_counter() - prepared
-    async with telegram_bot(standin, concurrency) as bot:
+    async with closer_bot(standin, concurrency) as bot:
         broadcaster = Broadcaster(bot, store, rate=rate, concurrency=concurrency)
         started = time.perf_counter()
         task = broadcaster.launch(broadcast_id)

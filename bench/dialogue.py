@@ -61,6 +61,23 @@ async def _wait_polling(url: str, bot: Measured) -> None:
             await asyncio.sleep(0.05)
 
 
+async def _wait_quiet(url: str, quiet_for: float = 1.0, longest: float = 30.0) -> None:
+    """Waits until the bot has made no Bot API call (but polls) for ``quiet_for`` seconds.
+
+    A saturating load ends when the last person has their last question, while the bot
+    may still owe edits (old buttons taken away) that it sent after the questions: the next
+    load must not measure that backlog draining."""
+    deadline = time.monotonic() + longest
+    calls, since = await _calls(url), time.monotonic()
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        now_calls = await _calls(url)
+        if now_calls != calls:
+            calls, since = now_calls, time.monotonic()
+        elif time.monotonic() - since >= quiet_for:
+            return
+
+
 def _cpu(process: psutil.Process) -> float:
     times = process.cpu_times()
     return float(times.user + times.system)
@@ -82,6 +99,7 @@ async def measure(target: str, scenarios: list[Scenario], folder: Path) -> dict[
         me = psutil.Process()
         first_id = 10_000_000
         for scenario in scenarios:
+            await _wait_quiet(url)
             calls_before = await _calls(url)
             cpu_before = (_cpu(bot.ps), _cpu(standin.ps), _cpu(me))
             if scenario.echo_messages:
@@ -187,7 +205,11 @@ def scenarios(quick: bool) -> dict[str, list[Scenario]]:
 
 async def run(quick: bool) -> dict[str, Any]:
     """All three targets, one after another, each on fresh processes, and the ratios."""
-    folder = Path(tempfile.mkdtemp(prefix="closer-bench-dialogue-"))
+    with tempfile.TemporaryDirectory(prefix="closer-bench-dialogue-") as folder:
+        return await _measure_all(quick, Path(folder))
+
+
+async def _measure_all(quick: bool, folder: Path) -> dict[str, Any]:
     results: dict[str, Any] = {"machine_cpus": os.cpu_count(), "pool": LOOPBACK_POOL}
     for target, planned in scenarios(quick).items():
         results[target] = await measure(target, planned, folder)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -81,4 +82,6 @@ async def start_standin(name: str = "standin") -> tuple[Measured, str]:
         if measured.process.returncode is not None or time.monotonic() > deadline:
             raise RuntimeError(f"the stand-in did not start; see /tmp/closer-bench-{name}.log")
         await asyncio.sleep(0.05)
-    return measured, ready.read_text().strip()
+    url = ready.read_text().strip()
+    shutil.rmtree(ready.parent, ignore_errors=True)
+    return measured, url

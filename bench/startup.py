@@ -183,7 +183,11 @@ async def _bring_back(client: StandInClient, count: int, expected: str) -> int:
 
 async def run(quick: bool) -> dict[str, Any]:
     """Seeds both databases, then measures the empty one and the full one."""
-    folder = Path(tempfile.mkdtemp(prefix="closer-bench-startup-"))
+    with tempfile.TemporaryDirectory(prefix="closer-bench-startup-") as folder:
+        return await _measure_all(quick, Path(folder))
+
+
+async def _measure_all(quick: bool, folder: Path) -> dict[str, Any]:
     snapshot = midway_snapshot()
     empty = f"sqlite+aiosqlite:///{folder / 'empty.db'}"
     full = f"sqlite+aiosqlite:///{folder / 'hundred-thousand.db'}"
