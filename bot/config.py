@@ -34,8 +34,14 @@ class BotMode(StrEnum):
 class Settings(BaseSettings):
     """Everything an operator sets; see .env.example for each one's meaning."""
 
+    # env_ignore_empty: ``NAME=`` (as .env.example has it) means "not set", so a copied
+    # .env with the optional settings left blank starts with their defaults.
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        env_ignore_empty=True,
     )
 
     telegram_bot_token: SecretStr
@@ -111,8 +117,15 @@ class Settings(BaseSettings):
             return value
         match = _DURATION.match(str(value))
         if match is None:
-            raise ValueError("must be a duration such as 90s, 30m, 24h or 2d (0 turns it off)")
+            raise ValueError("must be a duration such as 90s, 30m, 24h or 2d")
         return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+    @field_validator("reminder_check_interval", "broadcast_progress_interval")
+    @classmethod
+    def _interval(cls, value: timedelta) -> timedelta:
+        if value.total_seconds() < 1:
+            raise ValueError("must be at least 1s (it is how often a loop runs)")
+        return value
 
     @field_validator("webhook_secret_token")
     @classmethod

@@ -41,8 +41,8 @@ class Sender:
         in_flight: int = 16,
     ) -> None:
         self.on_blocked = on_blocked
-        # Calls wait here rather than in httpcore's pool, whose queue costs time quadratic
-        # in its length; sized to the pool, so no call ever queues there.
+        # Calls wait here, in order, rather than in the HTTP client's connection pool; sized
+        # to the pool, so no call ever queues there (a queue there costs CPU per waiter).
         self._gate = asyncio.Semaphore(in_flight)
         self.attempts = attempts
         self.backoff = backoff

@@ -87,6 +87,8 @@ async def test_webhook_mode_takes_updates_with_the_right_secret_only(
         ({"WEBHOOK_SECRET_TOKEN": "has spaces"}, "WEBHOOK_SECRET_TOKEN: must be 1-256 characters"),
         ({"WEBHOOK_PORT": "70000"}, "WEBHOOK_PORT: Input should be less than or equal to 65535"),
         ({"REMINDER_DELAY": "soon"}, "REMINDER_DELAY: must be a duration"),
+        ({"REMINDER_CHECK_INTERVAL": "0"}, "REMINDER_CHECK_INTERVAL: must be at least 1s"),
+        ({"BROADCAST_PROGRESS_INTERVAL": "0.5s"}, "BROADCAST_PROGRESS_INTERVAL: must be at"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL: must be DEBUG, INFO, WARNING, ERROR or CRITICAL"),
         (
             {"TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot"},
@@ -172,6 +174,16 @@ async def test_the_token_never_reaches_the_log(
     assert "getUpdates" in log or "HTTP" in log or "Closer is up" in log, "DEBUG logging happened"
     assert TOKEN not in log
     assert TOKEN.split(":")[1] not in log
+
+
+def test_a_copied_env_example_with_only_the_token_set_starts(tmp_path: Path) -> None:
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    env_file = tmp_path / ".env"
+    env_file.write_text(example.replace("TELEGRAM_BOT_TOKEN=\n", f"TELEGRAM_BOT_TOKEN={TOKEN}\n"))
+    settings: Settings = load_settings(_env_file=env_file)
+    assert settings.token == TOKEN
+    assert settings.webhook_secret_token is None, "an empty line means not set"
+    assert settings.bot_mode is BotMode.POLLING
 
 
 def test_env_example_lists_exactly_the_settings() -> None:
