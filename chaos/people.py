@@ -3,8 +3,9 @@
 Each one starts, answers every question with a random answer and finishes, like the load
 generator's people; but when no new question arrives within their patience (the bot was
 killed, Telegram failed), they do what a person does: send /start again, which shows
-them where they were. Everything is counted, so a drill can say how many replies were
-lost (a person had to ask again) and how many came twice (more questions than acts).
+them where they were, and tap Continue. Everything is counted, so a drill can say how
+many replies were lost (a person had to ask again) and how many came twice (more
+questions than acts).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from standin.client import Person, StandInClient, StandInError, button_labels
 
 #: Seconds a person waits for the next question before sending /start again.
 PATIENCE = 12.0
+#: What a person who came back to the chat taps on the "welcome back" panel.
+CARRY_ON = "Continue"
 #: Acts after which a walk counts as stuck rather than slow.
 MAX_ACTS = 150
 
@@ -99,6 +102,14 @@ class _Chat:
         return text.rsplit("\n\n", 1)[-1].startswith(LAST_PROMPT)
 
 
+def _choose(chat: _Chat, rng: random.Random) -> str:
+    """A random answer; but someone who asked to be shown where they were carries on."""
+    labels = button_labels(chat.question or {})
+    if CARRY_ON in labels:
+        return CARRY_ON
+    return rng.choice([label for label in labels if label not in MOVES])
+
+
 async def walk(
     client: StandInClient,
     person: Person,
@@ -119,9 +130,8 @@ async def walk(
             await client.send(person, "/start")
         else:
             tapped = chat.question.get("reply_markup")
-            answers = [label for label in button_labels(chat.question) if label not in MOVES]
             try:
-                await client.press(person, chat.question["message_id"], text=rng.choice(answers))
+                await client.press(person, chat.question["message_id"], text=_choose(chat, rng))
             except StandInError:
                 record.refused_taps += 1
                 tapped = None
