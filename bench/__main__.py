@@ -1,6 +1,6 @@
 """``make bench``: every benchmark in turn, one summary file, one table of the headlines.
 
-    python -m bench                 # the full run (about ten minutes on two cores)
+    python -m bench                 # the full run (about eight minutes on two cores)
     python -m bench --quick         # a reduced run, under three minutes (QUICK=1 too)
     python -m bench --only dialogue # one section; the others keep their last figures
 
