@@ -25,7 +25,7 @@ from telegram.request import HTTPXRequest
 
 from bot.app import broadcast_bot
 from bot.broadcasting import Broadcaster
-from bot.config import Settings
+from bot.config import load_settings
 from storage.broadcasts import BroadcastStore
 from storage.columns import utc_now
 from storage.database import Database
@@ -90,13 +90,13 @@ def telegram_bot(standin: str, connections: int) -> Bot:
 
 def closer_bot(standin: str, connections: int) -> Bot:
     """The Bot the Closer process broadcasts with (``bot.app.broadcast_bot``), as shipped."""
-    return broadcast_bot(
-        Settings(
-            telegram_bot_token=TOKEN,
-            telegram_api_base_url=standin,
-            broadcast_concurrency=connections,
-        )
+    settings = load_settings(
+        _env_file=None,  # a developer's .env must not change what is measured
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=standin,
+        broadcast_concurrency=connections,
     )
+    return broadcast_bot(settings)
 
 
 async def bare(standin: str, seconds: float, people: int, concurrency: int) -> dict[str, Any]:
