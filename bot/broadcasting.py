@@ -9,10 +9,15 @@ blocked the bot; network errors are retried a few times, then recorded as failed
 
 Doubles after a crash: only recipients claimed but not yet recorded are unknown, and they
 are sent again on restart. Of those, the ones that really had been sent are the sends in
-flight (at most ``concurrency``) and the outcomes not yet written (at most one ``window``,
-as outcomes are written each time a window is claimed). So at most
-``concurrency + window`` people get it twice: 16 at the defaults (30 a second, 8 at
-once), 108 at 1000 a second.
+flight (at most ``concurrency``) and the outcomes not yet written. Outcomes are written
+each time a window is claimed, and the feeder claims again once the queue falls below a
+window, so between two writes at most a window of recipients is taken from the queue and
+at most ``concurrency`` sends that were in flight at the first write finish; a crash
+while the second write commits also loses the sends the pacer let through meanwhile
+(``rate`` x the write's duration: a few at 1000 a second). So about
+``window + 2 * concurrency`` people get it twice: 24 at the defaults (30 a second, 8 at
+once), 116 at 1000 a second. The crash test sees 36-40 at 400 a second (bound 56) and
+asserts two windows (80), leaving one window for a slow database write.
 
 Few connections, on purpose: the rate is at most concurrency / round trip, and every
 connection costs CPU to keep; on loopback 4 or 8 calls at once reach 1000 a second
