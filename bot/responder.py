@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from telegram import Bot, CallbackQuery, LinkPreviewOptions
 from telegram import Message as TelegramMessage
@@ -80,17 +81,14 @@ class Responder:
     async def _send(self, chat_id: int, messages: Sequence[Message]) -> bool:
         try:
             for bubble in bubbles(messages):
-                send = partial(
-                    unparsed.call,
-                    self.bot,
+                await self._call(
+                    chat_id,
                     "sendMessage",
-                    chat_id=chat_id,
                     text=bubble.html,
                     parse_mode=ParseMode.HTML,
                     link_preview_options=NO_PREVIEW,
                     reply_markup=keyboard(bubble.buttons),
                 )
-                await self.sender.call(chat_id, "sendMessage", send)
         except BlockedError:
             self.blocked.add(chat_id)
             self.lost_in.discard(chat_id)
@@ -143,26 +141,16 @@ class Responder:
         chat_id = message.chat.id
         try:
             if turn.chosen is not None and message.text:
-                edit = partial(
-                    unparsed.call,
-                    self.bot,
+                await self._call(
+                    chat_id,
                     "editMessageText",
-                    chat_id=chat_id,
                     message_id=message.message_id,
                     text=with_choice(message.text_html, turn.chosen, reply),
                     parse_mode=ParseMode.HTML,
                     link_preview_options=NO_PREVIEW,
                 )
-                await self.sender.call(chat_id, "editMessageText", edit)
             else:
-                strip = partial(
-                    unparsed.call,
-                    self.bot,
-                    "editMessageReplyMarkup",
-                    chat_id=chat_id,
-                    message_id=message.message_id,
-                )
-                await self.sender.call(chat_id, "editMessageReplyMarkup", strip)
+                await self._call(chat_id, "editMessageReplyMarkup", message_id=message.message_id)
         except BadRequest as error:
             # "not modified" (a second tap raced us) or a message too old to edit: harmless.
             log.info(
@@ -170,6 +158,13 @@ class Responder:
             )
         except BlockedError:
             return
+
+    async def _call(self, chat_id: int, method: str, **params: Any) -> None:
+        """One Bot API call to the chat, through the sender (retries, 429s, 403s), its
+        result left unparsed."""
+        await self.sender.call(
+            chat_id, method, partial(unparsed.call, self.bot, method, chat_id=chat_id, **params)
+        )
 
     async def _answer(self, query: CallbackQuery, notice: str | None) -> None:
         try:
