@@ -39,6 +39,7 @@ from datetime import timedelta
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from bot.waiting import first_of
 from storage.broadcasts import (
     BroadcastInfo,
     BroadcastStatus,
@@ -224,11 +225,7 @@ class _Run:
                         break
                     continue
                 self.room.clear()
-                stop = asyncio.ensure_future(self.owner._stopping.wait())
-                room = asyncio.ensure_future(self.room.wait())
-                await asyncio.wait({stop, room}, return_when=asyncio.FIRST_COMPLETED)
-                stop.cancel()
-                room.cancel()
+                await first_of(self.owner._stopping, self.room)
         finally:
             while not self.queue.empty():  # claimed but never sent: back to pending below
                 self.queue.get_nowait()

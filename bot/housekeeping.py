@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.services import Services
+from bot.waiting import first_of
 from dialogs.content_model import Action
 from dialogs.events import Act
 from dialogs.snapshot import Snapshot
@@ -59,11 +60,7 @@ class Housekeeping:
         and Telegram's first batch) are handled; before that, a re-send could overtake
         someone's own tap and make their button stale."""
         if caught_up is not None:
-            waiting = asyncio.ensure_future(caught_up.wait())
-            stopping = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            waiting.cancel()
-            stopping.cancel()
+            await first_of(caught_up, stop)
         while not stop.is_set():
             try:
                 await self.tick()
