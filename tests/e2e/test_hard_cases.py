@@ -23,6 +23,12 @@ from tests.e2e.helpers import (
 )
 
 
+async def _the_only_session(bot: Running) -> ConversationSession:
+    """The one conversation session stored (these tests have one person each)."""
+    async with bot.services.database.read() as session:
+        return (await session.execute(select(ConversationSession))).scalar_one()
+
+
 async def test_one_chat_waiting_out_a_429_holds_up_nobody_else(
     bot: Running, client: StandInClient
 ) -> None:
@@ -61,10 +67,9 @@ async def test_a_telegram_outage_never_leaves_someone_without_a_question(
         await asyncio.sleep(0.05)
     await chat.sync()
     assert button_labels(chat.bot_messages[question["message_id"]]), "old buttons kept"
-    async with bot.services.database.read() as session:
-        row = (await session.execute(select(ConversationSession))).scalar_one()
-        assert row.reply_owed_at is not None
-        assert row.step == "pattern", "the answer itself was kept"
+    row = await _the_only_session(bot)
+    assert row.reply_owed_at is not None
+    assert row.step == "pattern", "the answer itself was kept"
     await client.control()  # Telegram is back
     await bot.housekeeping.tick()
     message = chat.keyboard_message()
@@ -74,9 +79,7 @@ async def test_a_telegram_outage_never_leaves_someone_without_a_question(
     )
     assert message_text(chat.keyboard_message() or {}).startswith("What does the pulling away")
     await bot.services.conversations.store.settle_delivered()  # normally a second later
-    async with bot.services.database.read() as session:
-        row = (await session.execute(select(ConversationSession))).scalar_one()
-        assert row.reply_owed_at is None
+    assert (await _the_only_session(bot)).reply_owed_at is None
     assert bot.housekeeping.replies_resent == 1
     await bot.housekeeping.tick()
     assert bot.housekeeping.replies_resent == 1, "delivered now: nothing more is owed"
@@ -90,9 +93,8 @@ async def test_a_reply_cut_off_by_a_crash_is_sent_by_the_next_start(
     question = await tap_and_wait(chat, "Let's begin")
     store = bot.services.conversations.store
     await store.settle_delivered()
-    async with bot.services.database.read() as session:
-        row = (await session.execute(select(ConversationSession))).scalar_one()
-        assert row.reply_owed_at is None, "a delivered reply is owed nothing"
+    row = await _the_only_session(bot)
+    assert row.reply_owed_at is None, "a delivered reply is owed nothing"
     # As if the process died after the commit and before the reply: the mark stays.
     async with bot.services.database.write() as session:
         row = (await session.execute(select(ConversationSession))).scalar_one()
