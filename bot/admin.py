@@ -54,8 +54,9 @@ from storage.updates import claim_update
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 ADMIN_COMMANDS = ("broadcast", "broadcasts", "stats", "cancel")
-#: Runs before the dialogue's handlers, so a draft never becomes an answer.
-ADMIN_GROUP = -1
+#: Runs before the safety check and the dialogue's handlers, so a draft never becomes an
+#: answer, and a broadcast about abuse is sent rather than answered with helplines.
+ADMIN_GROUP = -2
 
 
 class AdminHandlers:

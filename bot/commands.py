@@ -9,6 +9,7 @@ from dialogs.content_model import Content
 #: The order commands appear in the menu: the dialogue first, then data and settings.
 MENU_ORDER = (
     "start",
+    "sos",
     "resume",
     "back",
     "skip",

@@ -127,4 +127,5 @@ class ConversationService:
             answer=answer,
             restarted=turn.outcome is Outcome.RESTARTED or unreadable,
             subscribed=subscribed,
+            safety_reply=turn.safety,
         )

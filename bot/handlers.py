@@ -5,6 +5,10 @@ text, taps (checked against the conversation before anything changes), stickers 
 photos (a kind re-prompt), messages in groups and channels (a note that the bot works in
 private), blocking and unblocking. Anything that still goes wrong reaches ``on_error``,
 which logs it with the update and user id and never shows a traceback to anyone.
+
+Before any of that, every word a person sends in private (a message, a command with
+words after it, a caption, an edit) passes the danger check in ``SAFETY_GROUP``: if it
+suggests danger, the safety reply is the answer and nothing else runs.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from telegram import InputFile, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
@@ -45,6 +50,14 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 #: In groups the bot answers only commands (a note to come to a private chat), never chatter.
 IN_GROUPS = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & filters.COMMAND
 EDITED = filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE & filters.TEXT
+#: Every private message or edit with words in it: what the danger check reads.
+WORDS = (
+    filters.ChatType.PRIVATE
+    & (filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE)
+    & (filters.TEXT | filters.CAPTION)
+)
+#: The danger check runs after the admins' draft intake (-2) and before everything else.
+SAFETY_GROUP = -1
 DATA_COMMANDS = ("mydata", "forget", "stop", "subscribe")
 #: Every command the bot answers; the content must describe each one for the menu.
 HANDLED_COMMANDS = frozenset({START_COMMAND, *COMMAND_ACTIONS, *DATA_COMMANDS})
@@ -59,7 +72,8 @@ class Handlers:
         self.ui = services.engine.content.ui
 
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        """Adds every handler, most specific first, and the error handler."""
+        """Adds the danger check, every handler (most specific first), the error handler."""
+        application.add_handler(MessageHandler(WORDS, self.on_words), group=SAFETY_GROUP)
         application.add_handlers(
             [
                 CommandHandler(START_COMMAND, self.on_start, filters=PRIVATE),
@@ -79,6 +93,17 @@ class Handlers:
             ]
         )
         application.add_error_handler(self.on_error)
+
+    # ------------------------------------------------------------------ safety first
+
+    async def on_words(self, update: Update, context: Context) -> None:
+        """Answers words that suggest danger with the safety reply, before anything else."""
+        message = update.effective_message
+        assert message is not None
+        words = message.text or message.caption or ""
+        if self.services.engine.assess(words):
+            await self._converse(update, Say(words))
+            raise ApplicationHandlerStop
 
     # ------------------------------------------------------------------ the dialogue
 
@@ -102,11 +127,7 @@ class Handlers:
         await self._converse(update, Say(update.effective_message.caption or ""))
 
     async def on_edited(self, update: Update, context: Context) -> None:
-        """An edited message changes no answer, but danger words in it still get help."""
-        message = update.effective_message
-        assert message is not None
-        if self.services.engine.suggests_danger(message.text or ""):
-            await self._converse(update, Say(message.text or ""))
+        """An edited message changes no answer (danger in it was answered by ``on_words``)."""
 
     async def on_unreadable(self, update: Update, context: Context) -> None:
         """Answers a sticker, photo, voice note or file with a kind re-prompt."""

@@ -63,6 +63,8 @@ def report(
             completion=_share(counts.completed, began),
             broadcasts=_number(totals.get("broadcasts", 0)),
             delivered=_number(totals.get("sent", 0)),
+            safety=_number(counts.safety_replies),
+            safety_recent=_number(counts.safety_replies_recently),
         ),
         "",
         texts.funnel_heading,

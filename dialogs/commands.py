@@ -19,6 +19,7 @@ COMMAND_ACTIONS = MappingProxyType(
         "summary": Action.REVIEW,
         "help": Action.HELP,
         "privacy": Action.PRIVACY,
+        "sos": Action.SOS,
     }
 )
 START_COMMAND = "start"

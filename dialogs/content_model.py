@@ -8,16 +8,16 @@ names the file, the step and what is wrong, so a typo never surfaces at 3 a.m. i
 
 from __future__ import annotations
 
-import re
 import string
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from dialogs.danger_kinds import DangerKind
 from dialogs.normalise import normalise
 
 #: Telegram refuses message texts longer than this many characters.
@@ -53,6 +53,8 @@ ADMIN_PLACEHOLDERS = frozenset(
         "completion",
         "broadcasts",
         "delivered",
+        "safety",
+        "safety_recent",
     ]
 )
 #: Identifiers of steps, options, factors and tracks travel in callback data: keep them short.
@@ -183,6 +185,9 @@ class Action(StrEnum):
     HELP = "help"
     PROGRESS = "progress"
     PRIVACY = "privacy"
+    SOS = "sos"  # safety resources at once, asked for (/sos, or "I need help now" in help)
+    SAFE = "safe"  # "I'm safe, let's carry on", answering the safety question
+    NOT_NOW = "not_now"  # "Not now", answering the safety question
 
 
 class ActionLabel(_Frozen):
@@ -193,10 +198,36 @@ class ActionLabel(_Frozen):
 
 
 class Safety(_Frozen):
-    """Words that step out of the dialogue, and the resources answered first."""
+    """The reply to danger: an acknowledgement, the resources that fit, and a question.
 
-    patterns: tuple[Text, ...] = Field(min_length=1)
-    message: Text
+    What counts as danger is not here but in the language's lexicon
+    (``dialogs/content/danger/``); this is what the person reads once it is found.
+    """
+
+    #: The first kind found, in this order, is the one acknowledged; ``asked`` answers /sos.
+    acknowledge: dict[DangerKind | Literal["asked"], Text]
+    lead: Text
+    resources: dict[Identifier, Text] = Field(min_length=1)
+    #: The resource blocks each kind needs, between ``emergency`` and ``directory``.
+    needs: dict[DangerKind, tuple[Identifier, ...]]
+    question: Text
+    glad: Text
+    later: Text
+    unsafe: Text
+    listening: Text
+    safe_words: tuple[Text, ...] = Field(min_length=1)
+    unsafe_words: tuple[Text, ...] = Field(min_length=1)
+    later_words: tuple[Text, ...] = ()
+
+    @field_validator("acknowledge")
+    @classmethod
+    def _every_kind_acknowledged(
+        cls, value: dict[DangerKind | Literal["asked"], str]
+    ) -> dict[DangerKind | Literal["asked"], str]:
+        missing = [kind for kind in (*DangerKind, "asked") if kind not in value]
+        if missing:
+            raise ValueError(f"missing acknowledgements for: {', '.join(missing)}")
+        return value
 
 
 class Ui(_Frozen):
@@ -429,17 +460,30 @@ def _semantic_problems(content: Content) -> Iterator[str]:
         for label, text in _texts_of_step(step):
             yield from _text_problems(f"{where}, {label}", text)
     yield from _flow_problems(content)
-    for number, pattern in enumerate(content.safety.patterns, 1):
-        try:
-            re.compile(pattern)
-        except re.error as error:
-            yield f"safety > pattern {number} ({pattern!r}): not a valid regex ({error})"
+    yield from _safety_problems(content.safety)
     yield from _guidance_problems(content, step_ids, factor_ids)
     for label, text in _texts_outside_steps(content):
         yield from _text_problems(label, text)
     for name, value in content.admin:
         if isinstance(value, str):
             yield from _text_problems(f"admin > {name}", value, ADMIN_PLACEHOLDERS)
+
+
+#: Resource blocks every safety reply shows: the first and the last.
+ALWAYS_SHOWN = ("emergency", "directory")
+
+
+def _safety_problems(safety: Safety) -> Iterator[str]:
+    for block in ALWAYS_SHOWN:
+        if block not in safety.resources:
+            yield f"safety > resources: '{block}' is missing (every reply shows it)"
+    for kind in DangerKind:
+        if kind not in safety.needs:
+            yield f"safety > needs: '{kind.value}' is missing"
+    for kind, blocks in safety.needs.items():
+        for block in blocks:
+            if block not in safety.resources:
+                yield f"safety > needs > {kind.value}: unknown resource block '{block}'"
 
 
 def _duplicate_ids(content: Content) -> Iterator[str]:
@@ -558,7 +602,13 @@ def _texts_outside_steps(content: Content) -> Iterator[tuple[str, str]]:
         yield f"guidance > principle '{principle.title}'", principle.text
     for name, value in content.ui:
         yield f"ui > {name}", value
-    yield "safety > message", content.safety.message
+    safety = content.safety
+    for kind, text in safety.acknowledge.items():
+        yield f"safety > acknowledge > {kind}", text
+    for block, text in safety.resources.items():
+        yield f"safety > resources > {block}", text
+    for name in ("lead", "question", "glad", "later", "unsafe", "listening"):
+        yield f"safety > {name}", getattr(safety, name)
     for action, label in content.actions.items():
         yield f"actions > {action.value} label", label.label
 

@@ -13,13 +13,16 @@ import logging
 from dataclasses import dataclass, field
 
 from dialogs.content_model import Action, Content, Option, OptionAction, Step, StepKind
+from dialogs.danger_kinds import DangerKind
 from dialogs.events import Act, Begin, Choose, Event, Say, Unreadable
 from dialogs.guidance import compose_guidance, compose_summary
 from dialogs.machine import DialogueMachine, Move, Trigger
 from dialogs.matching import Vocabulary
+from dialogs.normalise import normalise
 from dialogs.profile import Profile, ProfileBuilder
 from dialogs.render import TemplateRenderer
-from dialogs.safety import DangerDetector
+from dialogs.safety import DangerDetector, default_detector
+from dialogs.safety_reply import ASKED, compose_safety_reply
 from dialogs.snapshot import HISTORY_LIMIT, Snapshot
 from dialogs.turn import (
     AnswerChange,
@@ -33,6 +36,12 @@ from dialogs.turn import (
 )
 
 log = logging.getLogger(__name__)
+
+#: Moves that are honoured from any keyboard, however old: asking for help is never stale,
+#: and neither is answering "Are you safe right now?".
+NEVER_STALE = frozenset({Action.SOS, Action.SAFE, Action.NOT_NOW})
+#: The buttons under a safety reply.
+SAFETY_BUTTONS = (Action.SAFE, Action.NOT_NOW)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +57,15 @@ class Progress:
 class DialogueEngine:
     """Applies events to snapshots for one content; safe to share across all users."""
 
-    def __init__(self, content: Content) -> None:
+    def __init__(self, content: Content, detector: DangerDetector | None = None) -> None:
         self.content = content
         self.machine = DialogueMachine(content)
         self._profiles = ProfileBuilder(content)
-        self._danger = DangerDetector(content.safety.patterns)
+        self._danger = detector or default_detector()
+        safety = content.safety
+        self._safe_words = frozenset(normalise(word) for word in safety.safe_words)
+        self._unsafe_words = frozenset(normalise(word) for word in safety.unsafe_words)
+        self._later_words = frozenset(normalise(word) for word in safety.later_words)
         self._vocabularies = {
             step.id: Vocabulary.build(step.options, content.actions) for step in content.steps
         }
@@ -111,9 +124,9 @@ class DialogueEngine:
         """The snapshot's position as "step n of m"."""
         return self._positions[self.adapt(snapshot).state]
 
-    def suggests_danger(self, text: str) -> bool:
-        """Whether free text would be answered with safety resources first."""
-        return self._danger.suggests_danger(text)
+    def assess(self, text: str) -> frozenset[DangerKind]:
+        """The kinds of danger free text suggests (empty for none), in any language."""
+        return self._danger.assess(text)
 
     def progress_at(self, step_id: str) -> Progress:
         """The position of a step the content defines, as "step n of m"."""
@@ -137,20 +150,24 @@ class DialogueEngine:
         draft = _Draft(self, start, name)
         match event:
             case Begin():
+                draft.safety_open = False
                 self._begin(draft, is_new)
             case Choose(option_id=option_id, seq=seq):
                 self._choose(draft, option_id, seq)
             case Say(text=text):
                 self._say(draft, text)
             case Act(action=action, seq=seq):
-                if draft.is_stale(seq):
+                if draft.is_stale(seq) and action not in NEVER_STALE:
                     draft.stale()
                 else:
                     self._act(draft, action)
             case Unreadable():
-                draft.outcome = Outcome.REPROMPT
-                draft.say(self.content.ui.cannot_read)
-                draft.arrive(with_intro=False)
+                if draft.safety_open:  # never a re-prompt right after a safety reply
+                    draft.say(self.content.safety.listening, actions=SAFETY_BUTTONS)
+                else:
+                    draft.outcome = Outcome.REPROMPT
+                    draft.say(self.content.ui.cannot_read)
+                    draft.arrive(with_intro=False)
         return draft.finish()
 
     def reminder(self, snapshot: Snapshot, name: str = "") -> Message:
@@ -186,12 +203,18 @@ class DialogueEngine:
         if draft.is_stale(seq) or option is None:
             draft.stale()
             return
+        draft.safety_open = False
         self._answer(draft, option)
 
     def _say(self, draft: _Draft, text: str) -> None:
-        if self._danger.suggests_danger(text):
-            draft.outcome = Outcome.SAFETY
-            draft.say(self.content.safety.message, actions=(Action.CONTINUE,))
+        if draft.safety_open and self._answers_safety_question(draft, normalise(text)):
+            return
+        kinds = self._danger.assess(text)
+        if kinds:
+            self._safety(draft, kinds)
+            return
+        if draft.safety_open:
+            self._after_safety_reply(draft, text)
             return
         vocabulary = self._vocabularies[draft.state]
         option = vocabulary.match_option(text)
@@ -205,6 +228,36 @@ class DialogueEngine:
         draft.outcome = Outcome.REPROMPT
         draft.say(self.content.ui.reprompt)
         draft.arrive(with_intro=False)
+
+    def _safety(self, draft: _Draft, kinds: frozenset[DangerKind]) -> None:
+        """Steps out of the dialogue: what fits the danger, and "Are you safe right now?".
+
+        The conversation stays exactly where it was; only the question is left open, so
+        the next thing the person types is read as its answer, never re-prompted."""
+        draft.outcome = Outcome.SAFETY
+        draft.safety_open = True
+        draft.safety = tuple(sorted(kinds)) if kinds else (ASKED,)
+        draft.say(compose_safety_reply(self.content.safety, kinds), actions=SAFETY_BUTTONS)
+
+    def _answers_safety_question(self, draft: _Draft, folded: str) -> bool:
+        """Typed answers to "Are you safe right now?": safe, not safe, or later."""
+        if folded in self._safe_words:
+            self._act(draft, Action.SAFE)
+        elif folded in self._later_words:
+            self._act(draft, Action.NOT_NOW)
+        elif folded in self._unsafe_words:
+            draft.say(self.content.safety.unsafe, actions=SAFETY_BUTTONS)
+        else:
+            return False
+        return True
+
+    def _after_safety_reply(self, draft: _Draft, text: str) -> None:
+        """Other words after a safety reply: a move they asked for, or a kind word back."""
+        action = self._vocabularies[draft.state].match_action(text)
+        if action is not None:
+            self._act(draft, action)
+        else:
+            draft.say(self.content.safety.listening, actions=SAFETY_BUTTONS)
 
     def _answer(self, draft: _Draft, option: Option) -> None:
         draft.chosen = option.label
@@ -243,6 +296,7 @@ class DialogueEngine:
     def _act(self, draft: _Draft, action: Action) -> None:
         ui = self.content.ui
         step = draft.step
+        was_open, draft.safety_open = draft.safety_open, False
         match action:
             case Action.MORE:
                 for text in step.more or (ui.no_more,):
@@ -283,12 +337,21 @@ class DialogueEngine:
                     draft.say(draft.summary())
                     draft.arrive(with_intro=False)
             case Action.HELP:
-                draft.say(ui.help)
+                draft.say(ui.help, actions=(Action.SOS,), live=False)
             case Action.PROGRESS:
                 finished = step.kind is StepKind.END
                 draft.say(ui.progress_finished if finished else ui.progress)
             case Action.PRIVACY:
                 draft.say(ui.privacy)
+            case Action.SOS:
+                self._safety(draft, frozenset())
+            case Action.SAFE:
+                draft.say(self.content.safety.glad if was_open else ui.resumed)
+                draft.paused = False
+                draft.arrive(with_intro=False)
+            case Action.NOT_NOW:
+                draft.paused = True
+                draft.say(self.content.safety.later, actions=(Action.CONTINUE,))
 
 
 @dataclass
@@ -309,12 +372,15 @@ class _Draft:
     paused: bool = False
     keyboard_shown: bool = False
     chosen: str | None = None
+    safety_open: bool = False
+    safety: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.state = self.start.state
         self.history = self.start.history
         self.answers = dict(self.start.answers)
         self.paused = self.start.paused
+        self.safety_open = self.start.safety_open
 
     @property
     def step(self) -> Step:
@@ -378,10 +444,13 @@ class _Draft:
         title: str | None = None,
         actions: tuple[Action, ...] = (),
         kind: MessageKind = MessageKind.SAY,
+        live: bool = True,
     ) -> None:
-        """Adds a message; action buttons, if any, belong to this turn's keyboard."""
-        buttons = tuple(self._action_button(action) for action in actions)
-        self.keyboard_shown |= bool(buttons)
+        """Adds a message; action buttons, if any, belong to this turn's keyboard (or, not
+        ``live``, sit beside the current one without replacing it: moves never stale)."""
+        seq = self.next_seq if live else self.start.seq
+        buttons = tuple(self._action_button(action, seq) for action in actions)
+        self.keyboard_shown |= live and bool(buttons)
         text = self.renderer()(template)
         self.messages.append(Message(text=text, title=title, buttons=buttons, kind=kind))
 
@@ -399,7 +468,7 @@ class _Draft:
         buttons = tuple(
             Button(ButtonKind.OPTION, option.id, option.label, self.next_seq)
             for option in step.options
-        ) + tuple(self._action_button(action) for action in self._step_actions(step))
+        ) + tuple(self._action_button(action, self.next_seq) for action in self._step_actions(step))
         self.keyboard_shown = True
         self.messages.append(Message(text=render(step.prompt), buttons=buttons))
 
@@ -421,9 +490,9 @@ class _Draft:
             actions.append(Action.PAUSE)
         return tuple(actions)
 
-    def _action_button(self, action: Action) -> Button:
+    def _action_button(self, action: Action, seq: int) -> Button:
         label = self.engine.content.actions[action].label
-        return Button(ButtonKind.ACTION, action.value, label, self.next_seq)
+        return Button(ButtonKind.ACTION, action.value, label, seq)
 
     def _snapshot(self) -> Snapshot:
         return Snapshot(
@@ -432,6 +501,7 @@ class _Draft:
             history=self.history,
             seq=self.next_seq if self.keyboard_shown else self.start.seq,
             paused=self.paused,
+            safety_open=self.safety_open,
             content_version=self.engine.content.version,
         )
 
@@ -447,4 +517,5 @@ class _Draft:
             effects=tuple(self.effects),
             notice=self.notice,
             chosen=self.chosen,
+            safety=self.safety,
         )

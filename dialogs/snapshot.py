@@ -24,6 +24,8 @@ class Snapshot(BaseModel):
     history: tuple[str, ...] = Field(default=(), max_length=HISTORY_LIMIT)
     seq: int = Field(default=0, ge=0)
     paused: bool = False
+    #: A safety reply asked "Are you safe right now?" and the answer has not come yet.
+    safety_open: bool = False
     content_version: str = Field(min_length=1, max_length=32)
 
     def to_json(self) -> str:

@@ -59,7 +59,7 @@ class Outcome(StrEnum):
     STAYED = "stayed"  # answered in place: help, more, pause, a refused move...
     STALE = "stale"  # an old or forged button: nothing changed
     REPROMPT = "reprompt"  # free text that matched nothing
-    SAFETY = "safety"  # danger words: safety resources first
+    SAFETY = "safety"  # danger, or help asked for: safety resources first
     RESTARTED = "restarted"  # a fresh conversation begins
 
 
@@ -90,6 +90,8 @@ class Turn:
     effects: tuple[Effect, ...] = ()
     notice: str | None = None
     chosen: str | None = None  # the label of the option tapped or typed, recorded or not
+    #: A safety reply: the kinds of danger it answered ("asked" for /sos); no text kept.
+    safety: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:

@@ -449,6 +449,13 @@ class ConversationStore:
         ]
         if preferences:
             await connection.execute(sql.set_subscribed, preferences)
+        safety = [
+            {"sent_at": now, "kinds": ",".join(u.safety_reply)}
+            for _, u in changed
+            if u.safety_reply
+        ]
+        if safety:
+            await connection.execute(sql.count_safety_reply, safety)
 
     async def _insert_sessions(
         self,

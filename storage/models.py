@@ -144,3 +144,17 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class SafetyReply(Base):
+    """One safety reply sent, for /stats: when, and the kinds of danger it answered.
+
+    Deliberately not linked to anyone, and no words of the message are kept: a count is
+    all the admins need, and all a person in danger should leave behind.
+    """
+
+    __tablename__ = "safety_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    kinds: Mapped[str] = mapped_column(String(128))

@@ -54,6 +54,8 @@ class ConversationUpdate:
     answer: AnswerWrite | None = None
     restarted: bool = False
     subscribed: bool | None = None
+    #: The turn was a safety reply to these kinds of danger (counted, nothing else kept).
+    safety_reply: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

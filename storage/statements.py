@@ -13,7 +13,14 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, update
 
 from storage.columns import UtcDateTime
-from storage.models import Answer, ConversationSession, InboxUpdate, ProcessedUpdate, User
+from storage.models import (
+    Answer,
+    ConversationSession,
+    InboxUpdate,
+    ProcessedUpdate,
+    SafetyReply,
+    User,
+)
 from storage.upsert import insert_for
 
 SESSION_COLUMNS = (
@@ -45,6 +52,7 @@ class ConversationStatements:
     keep_inbox: Any
     forget_inbox: Any
     settle_owed: Any
+    count_safety_reply: Any
 
     @classmethod
     def for_dialect(cls, dialect: str) -> ConversationStatements:
@@ -117,4 +125,5 @@ class ConversationStatements:
             forget_inbox=delete(InboxUpdate).where(
                 InboxUpdate.update_id.in_(bindparam("update_ids", expanding=True))
             ),
+            count_safety_reply=insert_for(dialect, SafetyReply),
         )

@@ -1,4 +1,5 @@
-"""Counting for the admins' /stats: people, how far they get, what fits, broadcasts.
+"""Counting for the admins' /stats: people, how far they get, what fits, broadcasts, and
+how many safety replies went out (a count; no words are ever kept).
 
 Every figure is one aggregate query over indexed columns (the session projections
 ``step``, ``top_factor`` and ``track``, and the users' timestamps), so statistics never
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from storage.database import Database
-from storage.models import ConversationSession, User
+from storage.models import ConversationSession, SafetyReply, User
 
 RECENT = timedelta(days=7)
 
@@ -31,6 +32,8 @@ class Counts:
     completed: int
     top_factors: dict[str, int]
     tracks: dict[str, int]
+    safety_replies: int = 0
+    safety_replies_recently: int = 0
 
 
 async def count_everything(database: Database, now: datetime) -> Counts:
@@ -62,6 +65,10 @@ async def count_everything(database: Database, now: datetime) -> Counts:
             .where(session.is_current, session.track.is_not(None))
             .group_by(session.track)
         )
+        safety = await reading.scalar(select(func.count()).select_from(SafetyReply))
+        safety_recent = await reading.scalar(
+            select(func.count()).where(SafetyReply.sent_at >= since)
+        )
         return Counts(
             users=int(users or 0),
             new_recently=int(new or 0),
@@ -72,4 +79,6 @@ async def count_everything(database: Database, now: datetime) -> Counts:
             completed=int(completed or 0),
             top_factors={str(k): int(v) for k, v in factors},
             tracks={str(k): int(v) for k, v in tracks},
+            safety_replies=int(safety or 0),
+            safety_replies_recently=int(safety_recent or 0),
         )

@@ -34,3 +34,15 @@ def _raw_content() -> dict[str, Any]:
 def raw_content(_raw_content: dict[str, Any]) -> dict[str, Any]:
     """A fresh, mutable copy of the shipped content, for breaking in tests."""
     return copy.deepcopy(_raw_content)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Prints the danger detector's corpus figures after every run that measured them."""
+    from tests.safety import corpus
+
+    if corpus.language_scores.cache_info().currsize == 0:
+        return  # the safety tests did not run (a subset was selected)
+    terminalreporter.section("danger detector on the safety corpus")
+    for language in corpus.languages():
+        for line in corpus.report(corpus.language_scores(language)):
+            terminalreporter.write_line(line)

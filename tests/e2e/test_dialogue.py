@@ -106,10 +106,10 @@ async def test_danger_words_get_safety_resources_first(bot: Running, client: Sta
     await say_and_wait(chat, "/start")
     await tap_and_wait(chat, "Let's begin")
     message = await say_and_wait(chat, "he hits me when he drinks")
-    assert message_text(message).startswith("Before anything else: your safety matters most.")
-    assert button_labels(message) == ["Continue"]
-    message = await tap_and_wait(chat, "Continue")
-    assert message_text(message) == "How long have you been together?"
+    assert message_text(message).startswith("What you're describing sounds frightening")
+    assert button_labels(message) == ["I'm safe, let's carry on", "Not now"]
+    message = await tap_and_wait(chat, "I'm safe, let's carry on")
+    assert message_text(message).endswith("How long have you been together?")
 
 
 async def test_a_group_message_gets_the_private_chat_note(
@@ -130,7 +130,7 @@ async def test_unknown_commands_and_the_command_menu(bot: Running, client: Stand
     message = await say_and_wait(chat, "/frobnicate", keyboard=False)
     assert "I don't know that command" in message_text(message)
     menu = [c["command"] for c in await client.commands(4009)]
-    assert menu[:3] == ["start", "resume", "back"]
+    assert menu[:3] == ["start", "sos", "resume"]
     assert {"mydata", "forget", "stop", "subscribe", "help", "privacy"} <= set(menu)
 
 

@@ -86,8 +86,12 @@ def _missing_action_label(raw: Raw) -> None:
     del raw["actions"]["skip"]
 
 
-def _bad_safety_pattern(raw: Raw) -> None:
-    raw["safety"]["patterns"].append("(unclosed")
+def _unknown_resource_block(raw: Raw) -> None:
+    raw["safety"]["needs"]["self_harm"] = ["self_harm", "astrology"]
+
+
+def _unacknowledged_kind(raw: Raw) -> None:
+    del raw["safety"]["acknowledge"]["sexual_violence"]
 
 
 def _label_too_long(raw: Raw) -> None:
@@ -120,7 +124,8 @@ BROKEN: list[tuple[Callable[[Raw], None], list[str]]] = [
     (_typo_key, ["step 'pattern'", "'promt'", "unknown key"]),
     (_missing_ui_text, ["ui", "'reprompt'", "required key is missing"]),
     (_missing_action_label, ["actions", "skip"]),
-    (_bad_safety_pattern, ["safety > pattern", "(unclosed", "not a valid regex"]),
+    (_unknown_resource_block, ["safety > needs > self_harm", "unknown resource block 'astrology'"]),
+    (_unacknowledged_kind, ["safety", "acknowledge", "sexual_violence"]),
     (_label_too_long, ["step 'stage'", "option 'building'", "'label'", "64"]),
     (_punctuation_only_alias, ["step 'stage'", "option 'building'", "no letters or digits"]),
     (_no_end, ["no step of kind 'end'"]),

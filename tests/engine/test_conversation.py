@@ -7,7 +7,7 @@ import pytest
 from dialogs.content_model import Action
 from dialogs.engine import DialogueEngine
 from dialogs.events import Choose
-from dialogs.turn import ButtonKind, Effect, Outcome
+from dialogs.turn import Effect, Outcome
 from tests.engine.driver import Conversation, answer_everything
 
 
@@ -100,39 +100,6 @@ def test_empty_emoji_or_out_of_range_numbers_reprompt(engine: DialogueEngine, te
     chat.tap("Let's begin")
     assert chat.say(text).outcome is Outcome.REPROMPT
     assert chat.state == "stage"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I want to die",
-        "sometimes I think about suicide",
-        "he HITS me when he's angry",
-        "I'm scared for my life",
-        "I might hurt myself",
-        "she threatened to kill me",
-        "é abusivo, he is abusive",
-    ],
-)
-def test_danger_words_get_safety_resources_first_and_keep_the_session(
-    engine: DialogueEngine, text: str
-) -> None:
-    chat = Conversation(engine)
-    chat.start()
-    chat.tap("Let's begin")
-    chat.tap("More than 2 years")
-    before = chat.snapshot
-    turn = chat.say(text)
-    assert turn.outcome is Outcome.SAFETY
-    assert "safety" in turn.messages[0].text
-    assert "988" in turn.messages[0].text
-    assert chat.snapshot is not None
-    assert before is not None
-    assert chat.snapshot.state == before.state
-    assert chat.snapshot.answers == before.answers
-    chat.tap("Continue")
-    assert chat.state == "pattern"
-    assert next(b.label for b in chat.keyboard if b.kind is ButtonKind.OPTION).startswith("Fewer")
 
 
 def test_back_retraces_the_path_and_keeps_the_earlier_answer(engine: DialogueEngine) -> None:

@@ -1,0 +1,312 @@
+"""A danger lexicon: the data file of one language, read, checked and compiled for matching.
+
+The file (``dialogs/content/danger/<language>.yaml``) says what danger sounds like in that
+language as word classes and rules over them; see the file's own header for the syntax.
+This module turns it into plain, precomputed structures (stems, prefixes, phrases, rules
+as tuples of class numbers) so that matching a message is set lookups, not parsing. A
+broken file stops start-up with a line naming the file and the key, like the content does.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import snowballstemmer
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dialogs.content_model import ContentError
+from dialogs.danger_kinds import DangerKind
+
+#: Words this far apart or closer still count as one thought ("want to really just die").
+DEFAULT_GAP = 3
+#: A misspelling may be this many letters off a "~" entry: one for most words, two for long.
+LONG_WORD = 9
+#: Words that undo what follows ("he would never hit me") within this many words before it.
+NEGATION_WINDOW = 2
+_APOSTROPHES = str.maketrans("", "", "'\u2019\u2018`\u00b4\u02bc")
+_TOKEN = re.compile(r"[^\W_]+|[.!?;\n]+")
+_REPEATS = re.compile(r"(\w)\1{2,}")
+_CLASS_NAME = re.compile(r"^[A-Z][A-Z_]*$")
+BARRIER = "|"
+
+
+class LexiconFile(BaseModel):
+    """The file as written; :func:`compile_lexicon` checks what types cannot."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    language: str = Field(pattern=r"^[a-z]{2}$")
+    stemmer: str
+    gap: int = Field(default=DEFAULT_GAP, ge=0, le=8)
+    negations: tuple[str, ...] = ("not", "never")
+    #: Words in nearly every message; rules are looked up by a rarer word (only for speed).
+    frequent: tuple[str, ...] = ()
+    spellings: dict[str, str] = Field(default_factory=dict)
+    classes: dict[str, tuple[str, ...]]
+    ordinary: tuple[str, ...] = ()
+    kinds: dict[DangerKind, tuple[str, ...]]
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, no apostrophes, no letter typed three times in a row."""
+    plain = text.casefold().translate(_APOSTROPHES)
+    if not plain.isascii():  # most messages are: they have no accents to strip
+        decomposed = unicodedata.normalize("NFKD", plain)
+        plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return _REPEATS.sub(r"\1", plain)
+
+
+def words(text: str, spellings: dict[str, str]) -> list[str]:
+    """The folded words of a text, phone spellings expanded; full stops become barriers."""
+    out: list[str] = []
+    for token in _TOKEN.findall(fold(text)):
+        if not token[0].isalnum():
+            if out and out[-1] != BARRIER:
+                out.append(BARRIER)
+            continue
+        out.extend(spellings.get(token, token).split())
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class WordTest:
+    """One word of an entry: a stem to compare, or a prefix the word must start with."""
+
+    stem: str | None = None
+    prefix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Element:
+    """One step of a rule: a class that must match, how close to the step before, and
+    whether it may be left out (``far``: anywhere later in the sentence; ``anywhere``: later
+    in the message, past full stops). ``end`` asks for the end of the sentence instead."""
+
+    klass: int
+    adjacent: bool
+    optional: bool = False
+    end: bool = False
+    far: bool = False
+    anywhere: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A sequence of elements; ``required`` are the classes a message must have at all,
+    ``key`` the rarest of them, by which the rule is looked up."""
+
+    text: str
+    elements: tuple[Element, ...]
+    required: frozenset[int]
+    key: int = -1
+
+
+@dataclass
+class Lexicon:
+    """A compiled lexicon: word and stem indexes to class numbers, phrases, rules."""
+
+    language: str
+    gap: int
+    spellings: dict[str, str]
+    stem: Callable[[str], str]
+    negations: frozenset[str]
+    class_names: list[str] = field(default_factory=list)
+    by_word: dict[str, set[int]] = field(default_factory=dict)
+    by_stem: dict[str, set[int]] = field(default_factory=dict)
+    prefixes: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    phrases: dict[str, list[tuple[tuple[WordTest, ...], int]]] = field(default_factory=dict)
+    fuzzy: dict[str, str] = field(default_factory=dict)  # misspelling target -> itself
+    ordinary: tuple[Rule, ...] = ()
+    ordinary_by_key: dict[int, tuple[Rule, ...]] = field(default_factory=dict)
+    kinds: dict[DangerKind, tuple[Rule, ...]] = field(default_factory=dict)
+    #: Each kind's rules by their key class, in file order within each class.
+    rules_by_key: dict[DangerKind, dict[int, tuple[Rule, ...]]] = field(default_factory=dict)
+    frequent_classes: set[int] = field(default_factory=set)
+
+
+class _WordsLoader(yaml.SafeLoader):
+    """YAML where no, yes, on and off stay words: a lexicon is lists of words, and YAML 1.1
+    would quietly turn "no" into False."""
+
+
+_WordsLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_lexicon(path: Path) -> Lexicon:
+    """Reads, checks and compiles one lexicon file; ContentError names what is wrong."""
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_WordsLoader)
+    except OSError as error:
+        raise ContentError(f"{path}: cannot read the file ({error.strerror})") from error
+    except yaml.YAMLError as error:
+        raise ContentError(f"{path}: not valid YAML ({error})") from error
+    try:
+        data = LexiconFile.model_validate(raw)
+    except ValidationError as error:
+        details = "; ".join(
+            f"{' > '.join(str(part) for part in detail['loc']) or 'top level'}: {detail['msg']}"
+            for detail in error.errors()
+        )
+        raise ContentError(f"{path}: {details}") from None
+    return compile_lexicon(data, str(path))
+
+
+def compile_lexicon(data: LexiconFile, source: str) -> Lexicon:
+    """Builds the indexes; every class a rule names must exist, every kind must have rules."""
+    if data.stemmer not in snowballstemmer.algorithms():
+        raise ContentError(f"{source}: stemmer: unknown stemmer {data.stemmer!r}")
+    stemmer = snowballstemmer.stemmer(data.stemmer)
+    spellings = {fold(key): fold(value) for key, value in data.spellings.items()}
+    lexicon = Lexicon(
+        language=data.language,
+        gap=data.gap,
+        spellings=spellings,
+        stem=stemmer.stemWord,
+        negations=frozenset(fold(word) for word in data.negations),
+    )
+    frequent = {lexicon.stem(word) for word in words(" ".join(data.frequent), spellings)}
+    problems: list[str] = []
+    named: dict[str, int] = {}
+    for name, entries in data.classes.items():
+        if not _CLASS_NAME.match(name):
+            problems.append(f"classes > {name}: class names are upper case")
+            continue
+        named[name] = _new_class(lexicon, name)
+        for entry in entries:
+            problems.extend(
+                f"classes > {name}: {p}" for p in _add_entry(lexicon, named[name], entry, frequent)
+            )
+    literals: dict[str, int] = {}
+
+    def compile_rule(where: str, text: str) -> Rule | None:
+        elements: list[Element] = []
+        far_next = anywhere_next = False
+        for part in text.split():
+            if part in ("..", "..."):
+                far_next, anywhere_next = True, part == "..."
+                continue
+            adjacent, far = part.startswith("+"), far_next
+            anywhere = anywhere_next
+            far_next = anywhere_next = False
+            optional = part.endswith("?") and len(part) > 1
+            name = part.lstrip("+")
+            name = name.removesuffix("?") if optional else name
+            if name == "$":
+                elements.append(Element(-1, adjacent=True, end=True))
+                continue
+            if _CLASS_NAME.match(name):
+                if name not in named:
+                    problems.append(f"{where} ({text!r}): unknown class {name}")
+                    return None
+                klass = named[name]
+            else:
+                if name not in literals:
+                    literals[name] = _new_class(lexicon, name)
+                    problems.extend(
+                        f"{where} ({text!r}): {p}"
+                        for p in _add_entry(lexicon, literals[name], name, frequent)
+                    )
+                klass = literals[name]
+            elements.append(
+                Element(
+                    klass,
+                    adjacent=adjacent and bool(elements),
+                    optional=optional,
+                    far=far,
+                    anywhere=anywhere,
+                )
+            )
+        if not elements or all(e.optional or e.end for e in elements):
+            problems.append(f"{where} ({text!r}): a rule needs a word or class that must match")
+            return None
+        required = [e.klass for e in elements if not e.optional and not e.end]
+        rare = [klass for klass in required if klass not in lexicon.frequent_classes]
+        return Rule(text, tuple(elements), frozenset(required), (rare or required)[0])
+
+    lexicon.ordinary = tuple(
+        rule for text in data.ordinary if (rule := compile_rule("ordinary", text)) is not None
+    )
+    ordinary_by_key: dict[int, list[Rule]] = {}
+    for rule in lexicon.ordinary:
+        ordinary_by_key.setdefault(rule.key, []).append(rule)
+    lexicon.ordinary_by_key = {key: tuple(found) for key, found in ordinary_by_key.items()}
+    for kind in DangerKind:
+        if not data.kinds.get(kind):
+            problems.append(f"kinds > {kind.value}: no rules (every kind needs some)")
+    lexicon.kinds = {
+        kind: tuple(
+            rule
+            for text in texts
+            if (rule := compile_rule(f"kinds > {kind.value}", text)) is not None
+        )
+        for kind, texts in data.kinds.items()
+    }
+    for kind, rules in lexicon.kinds.items():
+        by_key: dict[int, list[Rule]] = {}
+        for rule in rules:
+            by_key.setdefault(rule.key, []).append(rule)
+        lexicon.rules_by_key[kind] = {key: tuple(found) for key, found in by_key.items()}
+    if problems:
+        raise ContentError(f"{source}: " + "; ".join(problems))
+    return lexicon
+
+
+def _new_class(lexicon: Lexicon, name: str) -> int:
+    lexicon.class_names.append(name)
+    return len(lexicon.class_names) - 1
+
+
+def _add_entry(
+    lexicon: Lexicon, klass: int, entry: str, frequent: set[str] | None = None
+) -> Iterator[str]:
+    """Indexes one class entry: a word, a prefix, a phrase, or a misspellable word; a
+    class with a ``frequent`` word in it is marked as such."""
+    fuzzy = entry.startswith("~")
+    body = entry.removeprefix("~")
+    tests = _word_tests(lexicon, body)
+    if not tests:
+        yield f"{entry!r} has no letters"
+        return
+    if len(tests) == 1:
+        test = tests[0]
+        if test.prefix is not None:
+            if len(test.prefix) < 3:
+                yield f"{entry!r}: a prefix needs at least three letters"
+                return
+            lexicon.prefixes.setdefault(test.prefix[:3], []).append((test.prefix, klass))
+        else:
+            assert test.stem is not None
+            if frequent and test.stem in frequent:
+                lexicon.frequent_classes.add(klass)
+            lexicon.by_stem.setdefault(test.stem, set()).add(klass)
+            word = fold(body)
+            lexicon.by_word.setdefault(word, set()).add(klass)
+            if fuzzy:
+                if len(word) < 6:
+                    yield f"{entry!r}: misspellings are matched for words of six letters or more"
+                lexicon.fuzzy[word] = word
+        return
+    if fuzzy:
+        yield f"{entry!r}: only single words can be matched with misspellings"
+    first = tests[0]
+    key = first.stem if first.stem is not None else f"*{(first.prefix or '')[:3]}"
+    lexicon.phrases.setdefault(key, []).append((tuple(tests), klass))
+
+
+def _word_tests(lexicon: Lexicon, body: str) -> list[WordTest]:
+    tests: list[WordTest] = []
+    for raw in body.split():
+        prefix = raw.endswith("*")
+        for word in words(raw.rstrip("*"), lexicon.spellings):
+            if word == BARRIER:
+                continue
+            tests.append(WordTest(prefix=word) if prefix else WordTest(stem=lexicon.stem(word)))
+    return tests
