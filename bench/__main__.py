@@ -32,6 +32,7 @@ SECTIONS: dict[str, tuple[list[str], list[str]]] = {
     "dialogue": ([], ["--quick"]),
     "startup": ([], ["--quick"]),
     "broadcast": ([], ["--quick"]),
+    "safety": ([], ["--rounds", "5"]),
 }
 
 #: The figures the README and BENCHMARKS.md quote: (key, section, path, what it is, goal).
@@ -54,6 +55,12 @@ HEADLINES: list[tuple[str, str, tuple[str, ...], str, str]] = [
      "broadcast peak memory, 100k subscribers (MB)", "flat"),
     ("broadcast.peak_rss_mb_1m", "broadcast", ("peak_rss_mb_1m",),
      "broadcast peak memory, 1M subscribers (MB)", "flat"),
+    ("safety.recall", "safety", ("recall",),
+     "danger messages of the corpus that get help", ">= 0.99"),
+    ("safety.false_alarm_rate", "safety", ("false_alarm_rate",),
+     "ordinary messages of the corpus that get help", "<= 0.03"),
+    ("safety.us_per_message", "safety", ("us_per_message",),
+     "danger check per message, words seen before (us)", "reported"),
 ]  # fmt: skip
 
 
