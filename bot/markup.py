@@ -17,15 +17,19 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from dialogs.content_model import TELEGRAM_TEXT_LIMIT
-from dialogs.turn import Button, ButtonKind, Message
+from dialogs.turn import Button, ButtonKind, Message, ProfilePicture
 
 #: Action buttons per keyboard row; four short labels fit a phone held upright.
 ACTIONS_PER_ROW = 2
 #: Consecutive engine messages share one chat bubble up to about a phone screen of text
-#: (UTF-16 units). Fewer bubbles means fewer Bot API calls per turn, replies that arrive
-#: at once, and staying clear of Telegram's limit of about one message a second per chat.
-BUBBLE_LIMIT = 1500
+#: (UTF-16 units of the HTML, which is never shorter than what shows). Fewer bubbles means
+#: fewer Bot API calls per turn, replies that arrive at once, and staying clear of
+#: Telegram's limit of about one message a second per chat; none longer than a screen
+#: means nobody scrolls a single message to find the question.
+BUBBLE_LIMIT = 900
 CHOSEN_MARK = "✓"
+#: Telegram refuses photo captions longer than this.
+CAPTION_LIMIT = 1024
 
 
 class CallbackKind(StrEnum):
@@ -104,10 +108,12 @@ def html(message: Message) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Bubble:
-    """One Telegram message to send: HTML text and, on the last of a turn, the keyboard."""
+    """One Telegram message to send: HTML text and, on the last of a turn, the keyboard;
+    with a ``picture``, a photo whose caption is the text."""
 
     html: str
     buttons: tuple[Button, ...] = ()
+    picture: ProfilePicture | None = None
 
 
 def bubbles(messages: Sequence[Message], limit: int = BUBBLE_LIMIT) -> list[Bubble]:
@@ -123,6 +129,11 @@ def bubbles(messages: Sequence[Message], limit: int = BUBBLE_LIMIT) -> list[Bubb
             pending.clear()
 
     for message in messages:
+        if message.picture is not None:  # a photo is a message of its own, caption and all
+            close()
+            caption = escape(message.text[:CAPTION_LIMIT])
+            out.append(Bubble(caption, message.buttons, message.picture))
+            continue
         for index, part in enumerate(parts := html(message)):
             if pending and _units("\n\n".join([*pending, part])) > limit:
                 close()

@@ -14,25 +14,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-from telegram import Bot, CallbackQuery, LinkPreviewOptions
+from telegram import Bot, CallbackQuery, InputFile, LinkPreviewOptions
 from telegram import Message as TelegramMessage
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from bot import unparsed
-from bot.markup import bubbles, keyboard, with_choice
+from bot import profile_picture, unparsed
+from bot.markup import BUBBLE_LIMIT, Bubble, bubbles, keyboard, with_choice
 from bot.sender import BlockedError, Sender
-from dialogs.content_model import TELEGRAM_TEXT_LIMIT
 from dialogs.turn import Message, MessageKind, Outcome, Turn
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+#: Chats whose live keyboard this process remembers, the least recent forgotten first.
+LIVE_KEYBOARDS = 100_000
 
 
 class Responder:
@@ -53,18 +54,26 @@ class Responder:
         self.lost_in: set[int] = set()  # chats whose last turn did not arrive
         self.sending: Counter[int] = Counter()  # chats with messages on their way
         self.blocked: set[int] = set()  # chats that answered 403 to this process
+        # chat -> the message whose buttons are live: at most one keyboard is live per chat,
+        # so sending a new one takes the buttons off the one before (best effort: a
+        # restarted process does not know the one before, and its buttons stay, stale)
+        self.live: OrderedDict[int, int] = OrderedDict()
 
     async def send(
-        self, chat_id: int, messages: Sequence[Message], owed_since: datetime | None = None
+        self,
+        chat_id: int,
+        messages: Sequence[Message],
+        owed_since: datetime | None = None,
+        settling: int | None = None,
     ) -> bool:
         """Sends messages in order; False if they did not all arrive (blocked, or an outage).
 
         ``owed_since``: these are a committed turn's messages, owed since then; their
         delivery (or loss) is reported, so the turn's mark is cleared (or its question is
-        sent again)."""
+        sent again). ``settling``: the tapped message, which ``after_tap`` settles itself."""
         self.sending[chat_id] += 1
         try:
-            delivered = await self._send(chat_id, messages)
+            delivered = await self._send(chat_id, messages, settling)
         finally:
             self.sending[chat_id] -= 1
             if not self.sending[chat_id]:
@@ -78,10 +87,16 @@ class Responder:
                 self.lost_in.add(chat_id)
         return delivered
 
-    async def _send(self, chat_id: int, messages: Sequence[Message]) -> bool:
+    async def _send(
+        self, chat_id: int, messages: Sequence[Message], settling: int | None = None
+    ) -> bool:
+        newest_keyboard: int | None = None
         try:
             for bubble in bubbles(messages):
-                await self._call(
+                if bubble.picture is not None:
+                    await self._send_picture(chat_id, bubble)
+                    continue
+                sent = await self._call(
                     chat_id,
                     "sendMessage",
                     text=bubble.html,
@@ -89,6 +104,8 @@ class Responder:
                     link_preview_options=NO_PREVIEW,
                     reply_markup=keyboard(bubble.buttons),
                 )
+                if bubble.buttons and isinstance(sent, dict) and "message_id" in sent:
+                    newest_keyboard = int(sent["message_id"])
         except BlockedError:
             self.blocked.add(chat_id)
             self.lost_in.discard(chat_id)
@@ -100,7 +117,37 @@ class Responder:
                 await self.on_undelivered(chat_id)
             return False
         self.blocked.discard(chat_id)
+        if newest_keyboard is not None:
+            await self._supersede(chat_id, newest_keyboard, settling)
         return True
+
+    async def _supersede(self, chat_id: int, newest: int, settling: int | None) -> None:
+        """The newest keyboard is the live one; the one before it loses its buttons, so a
+        phone never shows two sets of answers (the tapped one is settled by ``_settle``)."""
+        previous = self.live.pop(chat_id, None)
+        self.live[chat_id] = newest
+        if len(self.live) > LIVE_KEYBOARDS:
+            self.live.popitem(last=False)
+        if previous is None or previous in (newest, settling):
+            return
+        try:
+            await self._call(chat_id, "editMessageReplyMarkup", message_id=previous)
+        except (TelegramError, BlockedError) as error:  # deleted, too old, or already gone
+            log.info("old keyboard %s in chat %s kept its buttons: %s", previous, chat_id, error)
+
+    async def _send_picture(self, chat_id: int, bubble: Bubble) -> None:
+        """A profile picture, drawn for this send, with its caption in words."""
+        assert bubble.picture is not None
+        png = profile_picture.draw(bubble.picture)
+        send = partial(
+            self.bot.send_photo,
+            chat_id,
+            InputFile(png, filename="closer-profile.png"),
+            caption=bubble.html,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(bubble.buttons),
+        )
+        await self.sender.call(chat_id, "sendPhoto", send)
 
     async def send_text(self, chat_id: int, text: str) -> bool:
         """Sends one plain sentence (escaped) with no buttons."""
@@ -125,7 +172,7 @@ class Responder:
         # Answering the tap and sending what is next do not depend on each other.
         _, delivered = await asyncio.gather(
             self._answer(query, turn.notice),
-            self.send(query.message.chat.id, messages, owed_since),
+            self.send(query.message.chat.id, messages, owed_since, query.message.message_id),
         )
         if delivered:
             await self._settle(query, turn, reply)
@@ -159,10 +206,10 @@ class Responder:
         except BlockedError:
             return
 
-    async def _call(self, chat_id: int, method: str, **params: Any) -> None:
+    async def _call(self, chat_id: int, method: str, **params: Any) -> Any:
         """One Bot API call to the chat, through the sender (retries, 429s, 403s), its
-        result left unparsed."""
-        await self.sender.call(
+        result left unparsed (plain JSON)."""
+        return await self.sender.call(
             chat_id, method, partial(unparsed.call, self.bot, method, chat_id=chat_id, **params)
         )
 
@@ -177,11 +224,11 @@ class Responder:
 def _split_reply(turn: Turn, question: str | None) -> tuple[Sequence[Message], str | None]:
     """The messages to send, and the reply to the answer, which goes under the answer itself
     (one message fewer to send, and the reply stays next to what it replies to) when the
-    three still fit in one Telegram message."""
+    three still fit in one phone screen."""
     if turn.chosen is None or question is None or not turn.messages:
         return turn.messages, None
     first = turn.messages[0]
-    room = TELEGRAM_TEXT_LIMIT - len(question) - len(turn.chosen) - 8
+    room = BUBBLE_LIMIT - len(question) - len(turn.chosen) - 8
     if first.kind is MessageKind.REPLY and len(first.text) <= room:
         return turn.messages[1:], first.text
     return turn.messages, None

@@ -26,6 +26,8 @@ TELEGRAM_TEXT_LIMIT = 4096
 BUTTON_LABEL_LIMIT = 64
 #: Placeholders a text may use; the engine fills them in when it renders the text.
 PLACEHOLDERS = frozenset({"name", "step", "total", "title", "track"})
+#: Placeholders of a line of the profile picture's caption.
+PICTURE_PLACEHOLDERS = frozenset({"factor", "filled", "cells"})
 #: Placeholders of the admins' texts (broadcasts and statistics).
 ADMIN_PLACEHOLDERS = frozenset(
     [
@@ -97,12 +99,31 @@ class Section(_Frozen):
     title: Text
 
 
+#: An answer named in content: ``step.option``.
+AnswerRef = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}\.[a-z][a-z0-9_]{0,31}$")]
+
+
+class Suggestion(_Frozen):
+    """Something to try for a factor, and whose answers it fits.
+
+    ``when``: shown only after one of these answers (and then before the general ones);
+    ``unless``: never after one of these (no evening check-ins for someone who feels
+    watched); ``accommodating``: advice to make room for the partner, which gives way on a
+    track where the person's own needs come first.
+    """
+
+    text: Text
+    when: tuple[AnswerRef, ...] = ()
+    unless: tuple[AnswerRef, ...] = ()
+    accommodating: bool = False
+
+
 class Factor(_Frozen):
     """One of the article's five reasons a partner may pull away."""
 
     id: Identifier
     title: Text
-    suggestions: tuple[Text, ...] = Field(min_length=1)
+    suggestions: tuple[Suggestion, ...] = Field(min_length=1)
 
 
 class Option(_Frozen):
@@ -116,6 +137,13 @@ class Option(_Frozen):
     concern: int = 0
     next: Identifier | None = None
     action: OptionAction | None = None
+    #: How "moving forward" refers back to this answer when it is among the most telling.
+    reflection: str | None = None
+    #: Words and phrases that point to this answer when typed ("@yes": a whole family).
+    cues: tuple[Text, ...] = ()
+    #: For lengths of time: typed "8 months" or "a year and a half" picks the option whose
+    #: [low, high) range of months holds it.
+    months: tuple[float, float] | None = None
 
 
 class Step(_Frozen):
@@ -143,13 +171,17 @@ class Track(_Frozen):
     title: Text
     max_concern: int | None = None
     message: Text
+    #: On this track the person's own needs lead: these come first, accommodating advice
+    #: gives way, and principles are the ones that name this track.
+    own_needs: tuple[Text, ...] = ()
 
 
 class Principle(_Frozen):
-    """One of the closing principles shown in "moving forward"."""
+    """One of the closing principles shown in "moving forward" (on ``tracks`` only, if set)."""
 
     title: Text
     text: Text
+    tracks: tuple[Identifier, ...] = ()
 
 
 class Guidance(_Frozen):
@@ -159,6 +191,9 @@ class Guidance(_Frozen):
     profile_heading: Text
     top_factors_heading: Text
     try_heading: Text
+    own_needs_heading: Text
+    #: Opens the lines that refer back to the person's answers ("From what you've told me:").
+    told_heading: Text
     no_factor_stands_out: Text
     principles_heading: Text
     principles: tuple[Principle, ...] = Field(min_length=1)
@@ -167,8 +202,14 @@ class Guidance(_Frozen):
     summary_no_factor: Text
     summary_track: Text
     summary_try: Text
+    #: A line of the profile picture's caption; {factor}, {filled} and {cells} are filled in.
+    picture_line: Text
     factor_threshold: float = Field(default=0.4, gt=0, le=1)
     top_factor_count: int = Field(default=2, ge=1, le=5)
+    #: Suggestions per factor that fits (fewer where the person's own needs come first).
+    suggestion_count: int = Field(default=3, ge=1, le=6)
+    #: Answers "moving forward" refers back to, the most telling first.
+    reflection_count: int = Field(default=3, ge=0, le=6)
     context_notes: dict[Identifier, dict[Identifier, Text]] = Field(default_factory=dict)
 
 
@@ -230,6 +271,14 @@ class Safety(_Frozen):
         return value
 
 
+class Understanding(_Frozen):
+    """How typed answers are read in this language, beyond each option's own cues."""
+
+    stemmer: str = "english"
+    spellings: dict[str, str] = Field(default_factory=dict)
+    families: dict[Identifier, tuple[Text, ...]] = Field(default_factory=dict)
+
+
 class Ui(_Frozen):
     """Every other sentence the engine says; each field is used by the code."""
 
@@ -264,6 +313,7 @@ class Ui(_Frozen):
     forget_no: Annotated[str, Field(min_length=1, max_length=BUTTON_LABEL_LIMIT)]
     forgotten: Text
     kept: Text
+    anything_else: Text
 
 
 class AdminTexts(_Frozen):
@@ -316,6 +366,10 @@ class Content(_Frozen):
     guidance: Guidance
     actions: dict[Action, ActionLabel]
     safety: Safety
+    #: Typed greetings ("hi", "I'm back"): the welcome for someone new, and "welcome back"
+    #: with where they are for someone part-way, never a re-prompt.
+    greetings: tuple[Text, ...] = ()
+    understanding: Understanding = Field(default_factory=Understanding)
     ui: Ui
     admin: AdminTexts
     commands: dict[
@@ -376,10 +430,27 @@ class Content(_Frozen):
         self._factors_by_id = {factor.id: factor for factor in self.factors}
 
 
+class _WordsLoader(yaml.SafeLoader):
+    """YAML where yes, no, on and off stay words. Content is full of them ("no", "yes
+    please"), and YAML 1.1 would quietly turn them into booleans; where a field really is
+    a boolean (``skippable: false``), pydantic reads the word as one."""
+
+
+_WordsLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_words_yaml(text: str) -> Any:
+    """Parses YAML with words kept as words (see ``_WordsLoader``)."""
+    return yaml.load(text, Loader=_WordsLoader)  # a SafeLoader: no arbitrary objects
+
+
 def load_content(path: Path) -> Content:
     """Reads, parses and validates a content file; raises ContentError naming what is wrong."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_words_yaml(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ContentError(f"{path}: cannot read the file ({error.strerror})") from error
     except yaml.YAMLError as error:
@@ -457,6 +528,9 @@ def _semantic_problems(content: Content) -> Iterator[str]:
             for factor_id in option.weights:
                 if factor_id not in factor_ids:
                     yield f"{where}: option '{option.id}' weighs unknown factor '{factor_id}'"
+            for cue in option.cues:
+                if cue.startswith("@") and cue[1:] not in content.understanding.families:
+                    yield f"{where}: option '{option.id}': unknown cue family '{cue}'"
         for label, text in _texts_of_step(step):
             yield from _text_problems(f"{where}, {label}", text)
     yield from _flow_problems(content)
@@ -571,6 +645,20 @@ def _guidance_problems(
         for option_id in notes:
             if option_id not in options:
                 yield f"guidance > context_notes > '{step_id}': unknown option '{option_id}'"
+    answers = {f"{step.id}.{option.id}" for step in content.steps for option in step.options}
+    for factor in content.factors:
+        for number, suggestion in enumerate(factor.suggestions, 1):
+            for ref in (*suggestion.when, *suggestion.unless):
+                if ref not in answers:
+                    yield f"factor '{factor.id}' suggestion {number}: unknown answer '{ref}'"
+    track_ids = {track.id for track in content.tracks}
+    for principle in content.guidance.principles:
+        for track_id in principle.tracks:
+            if track_id not in track_ids:
+                yield f"guidance > principle '{principle.title}': unknown track '{track_id}'"
+    yield from _text_problems(
+        "guidance > picture_line", content.guidance.picture_line, PICTURE_PLACEHOLDERS
+    )
     weighed = {factor for step in content.steps for o in step.options for factor in o.weights}
     for factor_id in sorted(factor_ids - weighed):
         yield f"factor '{factor_id}': no option gives it any weight, so it could never stand out"
@@ -586,17 +674,21 @@ def _texts_of_step(step: Step) -> Iterator[tuple[str, str]]:
         yield f"option '{option.id}' label", option.label
         if option.reply:
             yield f"option '{option.id}' reply", option.reply
+        if option.reflection:
+            yield f"option '{option.id}' reflection", option.reflection
 
 
 def _texts_outside_steps(content: Content) -> Iterator[tuple[str, str]]:
     for factor in content.factors:
         yield f"factor '{factor.id}' title", factor.title
-        for number, text in enumerate(factor.suggestions, 1):
-            yield f"factor '{factor.id}' suggestion {number}", text
+        for number, suggestion in enumerate(factor.suggestions, 1):
+            yield f"factor '{factor.id}' suggestion {number}", suggestion.text
     for track in content.tracks:
         yield f"track '{track.id}' message", track.message
+        for number, text in enumerate(track.own_needs, 1):
+            yield f"track '{track.id}' own need {number}", text
     for name, value in content.guidance:
-        if isinstance(value, str):
+        if isinstance(value, str) and name != "picture_line":  # its own placeholders
             yield f"guidance > {name}", value
     for principle in content.guidance.principles:
         yield f"guidance > principle '{principle.title}'", principle.text

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from dialogs.content_model import Action, Content, Option, OptionAction, Step, StepKind
 from dialogs.danger_kinds import DangerKind
 from dialogs.events import Act, Begin, Choose, Event, Say, Unreadable
-from dialogs.guidance import compose_guidance, compose_summary
+from dialogs.guidance import compose_guidance, compose_summary, profile_picture
 from dialogs.machine import DialogueMachine, Move, Trigger
-from dialogs.matching import Vocabulary
+from dialogs.matching import Reader, Vocabulary
 from dialogs.normalise import normalise
 from dialogs.profile import Profile, ProfileBuilder
 from dialogs.render import TemplateRenderer
@@ -66,8 +66,11 @@ class DialogueEngine:
         self._safe_words = frozenset(normalise(word) for word in safety.safe_words)
         self._unsafe_words = frozenset(normalise(word) for word in safety.unsafe_words)
         self._later_words = frozenset(normalise(word) for word in safety.later_words)
+        self._greetings = frozenset(normalise(word) for word in content.greetings)
+        reader = Reader(content.understanding)
         self._vocabularies = {
-            step.id: Vocabulary.build(step.options, content.actions) for step in content.steps
+            step.id: Vocabulary.build(step.options, content.actions, reader)
+            for step in content.steps
         }
         # Plain dicts for the hot path: pydantic's private-attribute lookups cost more.
         self._steps = {step.id: step for step in content.steps}
@@ -155,14 +158,16 @@ class DialogueEngine:
             case Choose(option_id=option_id, seq=seq):
                 self._choose(draft, option_id, seq)
             case Say(text=text):
-                self._say(draft, text)
+                self._say(draft, text, is_new)
             case Act(action=action, seq=seq):
                 if draft.is_stale(seq) and action not in NEVER_STALE:
                     draft.stale()
                 else:
                     self._act(draft, action)
             case Unreadable():
-                if draft.safety_open:  # never a re-prompt right after a safety reply
+                if is_new:  # whatever someone sends first, they meet the welcome
+                    self._begin(draft, is_new)
+                elif draft.safety_open:  # never a re-prompt right after a safety reply
                     draft.say(self.content.safety.listening, actions=SAFETY_BUTTONS)
                 else:
                     draft.outcome = Outcome.REPROMPT
@@ -206,7 +211,7 @@ class DialogueEngine:
         draft.safety_open = False
         self._answer(draft, option)
 
-    def _say(self, draft: _Draft, text: str) -> None:
+    def _say(self, draft: _Draft, text: str, is_new: bool = False) -> None:
         if draft.safety_open and self._answers_safety_question(draft, normalise(text)):
             return
         kinds = self._danger.assess(text)
@@ -215,6 +220,12 @@ class DialogueEngine:
             return
         if draft.safety_open:
             self._after_safety_reply(draft, text)
+            return
+        if is_new:  # a first "hi" (or anything) gets what the bot is, and the offer to begin
+            self._begin(draft, is_new)
+            return
+        if normalise(text) in self._greetings:  # "hi", "I'm back": where they are
+            self._begin(draft, is_new=False)
             return
         vocabulary = self._vocabularies[draft.state]
         option = vocabulary.match_option(text)
@@ -262,6 +273,7 @@ class DialogueEngine:
     def _answer(self, draft: _Draft, option: Option) -> None:
         draft.chosen = option.label
         if option.action is not None:
+            draft.just_chosen = option.id
             self._option_action(draft, option.action)
             return
         step = draft.step
@@ -335,9 +347,11 @@ class DialogueEngine:
                     draft.arrive(with_intro=False)
                 else:
                     draft.say(draft.summary())
+                    draft.messages.append(draft.picture())
                     draft.arrive(with_intro=False)
             case Action.HELP:
-                draft.say(ui.help, actions=(Action.SOS,), live=False)
+                draft.say(ui.help)
+                draft.arrive(with_intro=False, extra=(Action.SOS,))
             case Action.PROGRESS:
                 finished = step.kind is StepKind.END
                 draft.say(ui.progress_finished if finished else ui.progress)
@@ -374,6 +388,7 @@ class _Draft:
     chosen: str | None = None
     safety_open: bool = False
     safety: tuple[str, ...] = ()
+    just_chosen: str | None = None  # an end-menu choice, left out of the menu shown next
 
     def __post_init__(self) -> None:
         self.state = self.start.state
@@ -444,18 +459,16 @@ class _Draft:
         title: str | None = None,
         actions: tuple[Action, ...] = (),
         kind: MessageKind = MessageKind.SAY,
-        live: bool = True,
     ) -> None:
-        """Adds a message; action buttons, if any, belong to this turn's keyboard (or, not
-        ``live``, sit beside the current one without replacing it: moves never stale)."""
-        seq = self.next_seq if live else self.start.seq
-        buttons = tuple(self._action_button(action, seq) for action in actions)
-        self.keyboard_shown |= live and bool(buttons)
+        """Adds a message; action buttons, if any, belong to this turn's keyboard."""
+        buttons = tuple(self._action_button(action, self.next_seq) for action in actions)
+        self.keyboard_shown |= bool(buttons)
         text = self.renderer()(template)
         self.messages.append(Message(text=text, title=title, buttons=buttons, kind=kind))
 
-    def arrive(self, *, with_intro: bool) -> None:
-        """Shows the current step: its introduction (when moving forward) and its question."""
+    def arrive(self, *, with_intro: bool, extra: tuple[Action, ...] = ()) -> None:
+        """Shows the current step: its introduction (when moving forward) and its question,
+        with ``extra`` moves under it (help offers "I need help now" there)."""
         step = self.step
         render = self.renderer()
         if step.kind is StepKind.GUIDANCE and with_intro:
@@ -463,20 +476,35 @@ class _Draft:
             render = render.with_values(track=profile.track.title)
             for title, text in compose_guidance(self.engine.content, profile, self.answers, render):
                 self.messages.append(Message(text=text, title=title))
+            self.messages.append(self.picture())
         elif with_intro:
             self.messages.extend(Message(text=render(text)) for text in step.messages)
+        options = step.options
+        prompt = step.prompt
+        if step.kind is StepKind.END and self.just_chosen is not None:
+            options = tuple(option for option in options if option.id != self.just_chosen)
+            prompt = self.engine.content.ui.anything_else
         buttons = tuple(
-            Button(ButtonKind.OPTION, option.id, option.label, self.next_seq)
-            for option in step.options
-        ) + tuple(self._action_button(action, self.next_seq) for action in self._step_actions(step))
+            Button(ButtonKind.OPTION, option.id, option.label, self.next_seq) for option in options
+        ) + tuple(
+            self._action_button(action, self.next_seq)
+            for action in (*extra, *self._step_actions(step))
+        )
         self.keyboard_shown = True
-        self.messages.append(Message(text=render(step.prompt), buttons=buttons))
+        self.messages.append(Message(text=render(prompt), buttons=buttons))
+
+    def picture(self) -> Message:
+        """The picture of the profile, its caption saying the same in words."""
+        profile = self.engine.profile(self._snapshot())
+        render = self.renderer(track=profile.track.title)
+        picture = profile_picture(self.engine.content, profile, render)
+        return Message(text=picture.text, picture=picture)
 
     def summary(self) -> str:
         """The shareable summary of the answers so far."""
         profile = self.engine.profile(self._snapshot())
         render = self.renderer(track=profile.track.title)
-        return compose_summary(self.engine.content, profile, render)
+        return compose_summary(self.engine.content, profile, self.answers, render)
 
     def _step_actions(self, step: Step) -> tuple[Action, ...]:
         actions: list[Action] = []

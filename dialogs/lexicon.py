@@ -19,7 +19,7 @@ import snowballstemmer
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dialogs.content_model import ContentError
+from dialogs.content_model import ContentError, load_words_yaml
 from dialogs.danger_kinds import DangerKind
 
 #: Words this far apart or closer still count as one thought ("want to really just die").
@@ -129,21 +129,10 @@ class Lexicon:
     frequent_classes: set[int] = field(default_factory=set)
 
 
-class _WordsLoader(yaml.SafeLoader):
-    """YAML where no, yes, on and off stay words: a lexicon is lists of words, and YAML 1.1
-    would quietly turn "no" into False."""
-
-
-_WordsLoader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def load_lexicon(path: Path) -> Lexicon:
     """Reads, checks and compiles one lexicon file; ContentError names what is wrong."""
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_WordsLoader)
+        raw = load_words_yaml(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ContentError(f"{path}: cannot read the file ({error.strerror})") from error
     except yaml.YAMLError as error:

@@ -33,13 +33,29 @@ class MessageKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ProfilePicture:
+    """What the picture of a profile shows: each factor's filled cells, and the track.
+
+    Plain data: the engine decides what is in it, a front end draws it (the bot as a PNG).
+    ``text`` says the same in words, as the picture's caption."""
+
+    heading: str
+    factors: tuple[tuple[str, int], ...]  # (title, filled cells of ``cells``)
+    cells: int
+    track: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
-    """One chat bubble: plain text (never markup), an optional bold title, and buttons."""
+    """One chat bubble: plain text (never markup), an optional bold title, and buttons;
+    with a ``picture``, the text is its caption."""
 
     text: str
     title: str | None = None
     buttons: tuple[Button, ...] = ()
     kind: MessageKind = MessageKind.SAY
+    picture: ProfilePicture | None = None
 
     @property
     def options(self) -> tuple[Button, ...]:

@@ -25,9 +25,20 @@ async def test_a_new_user_finishes_the_whole_conversation_with_buttons(
     chat = client.conversation(ANA)
     await walk_to_the_end(chat, choose=0)
     text = "\n".join(message_text(m) for m in chat.bot_messages.values())
+    longest = max(chat.bot_messages.values(), key=lambda m: len(message_text(m)))
+    assert len(message_text(longest)) <= 900, "every message fits a phone screen"
     assert "Hi Ana, I'm Closer" in text
+    pictures = [m for m in chat.bot_messages.values() if m.get("photo")]
+    assert len(pictures) == 1, "the picture of the profile, with the results"
+    assert message_text(pictures[0]).startswith("How much each reason seems to fit:")
+    await say_and_wait(chat, "/summary", keyboard=False)
+    await chat.wait_until(
+        lambda c: len([m for m in c.bot_messages.values() if m.get("photo")]) == 2,
+        10,
+        "the picture again with /summary",
+    )
     assert "Things to try:" in text
-    assert "●" in text, "the profile bars"
+    assert "How much each reason seems to fit:" in text, "the picture's caption"
     assert "That's the whole path, Ana." in text
     # Every answered question now shows the choice and has no buttons left.
     settled = [m for m in chat.bot_messages.values() if "\n\n✓ " in message_text(m)]
@@ -146,3 +157,18 @@ async def test_help_progress_and_privacy_answer_without_moving(
     assert "/forget" in message_text(await say_and_wait(chat, "/privacy", keyboard=False))
     message = await tap_and_wait(chat, "Less than 6 months")
     assert message_text(message).startswith("What does the pulling away look like")
+
+
+async def test_at_most_one_live_keyboard_in_the_chat(bot: Running, client: StandInClient) -> None:
+    """Typed answers, re-prompts, a pause, help and the safety reply each leave one set
+    of buttons on screen: the ones that work."""
+    chat = client.conversation(Person(4020, "Kim"))
+    await say_and_wait(chat, "/start")
+    await say_and_wait(chat, "yes")  # typed: the welcome's buttons go
+    for words in ("qwerty", "like 8 months", "/help", "/pause", "i want to die", "yes"):
+        await say_and_wait(chat, words)
+        await chat.wait_until(
+            lambda c: sum(bool(button_labels(m)) for m in c.bot_messages.values()) == 1,
+            10,
+            f"one keyboard after {words!r}",
+        )

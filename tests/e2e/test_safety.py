@@ -113,7 +113,7 @@ async def test_sos_and_the_help_button_give_every_resource_at_once(
     chat = client.conversation(Person(11007, "Uma"))
     await _mid_question(chat)
     helped = await say_and_wait(chat, "/help")
-    assert button_labels(helped) == ["I need help now"]
+    assert "I need help now" in button_labels(helped)
     sos = await tap_and_wait(chat, "I need help now")
     assert message_text(sos).endswith(QUESTION)
     question = await tap_and_wait(chat, SAFE)

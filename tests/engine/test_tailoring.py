@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dialogs.content_model import StepKind
 from dialogs.engine import DialogueEngine
-from dialogs.guidance import profile_bars
+from dialogs.guidance import filled_cells, plan
 from dialogs.snapshot import Snapshot
 from tests.engine.driver import Conversation
 
@@ -44,11 +44,13 @@ def test_a_profile_high_on_one_factor_gets_that_factors_suggestions(
     engine: DialogueEngine,
 ) -> None:
     for factor in engine.content.factors:
-        text = _guidance_for(engine, _answers_favouring(engine, factor.id, concern=0))
+        answers = _answers_favouring(engine, factor.id, concern=0)
+        text = _guidance_for(engine, answers)
         assert factor.title in text
-        assert factor.suggestions[0] in text
-        others = [f for f in engine.content.factors if f.id != factor.id]
-        assert sum(f.suggestions[0] in text for f in others) <= 1, "at most one runner-up"
+        chosen = plan(engine.content, engine.profile(_snapshot(engine, answers)), answers)
+        assert chosen.suggestions[factor.id]
+        assert all(suggestion.text in text for suggestion in chosen.suggestions[factor.id])
+        assert len(chosen.suggestions) <= 2, "at most one runner-up"
 
 
 def test_viability_answers_select_the_track(engine: DialogueEngine) -> None:
@@ -112,12 +114,13 @@ def test_context_answers_add_their_notes(engine: DialogueEngine) -> None:
     assert "lasted a long time" in text
 
 
-def test_profile_bars_are_five_short_lines(engine: DialogueEngine) -> None:
+def test_the_picture_fills_the_cells_of_each_factor(engine: DialogueEngine) -> None:
     profile = engine.profile(_snapshot(engine, _answers_favouring(engine, "readiness", 0)))
-    lines = profile_bars(profile).splitlines()
-    assert len(lines) == 5
-    assert lines[3].startswith("●●●●●")  # readiness is the fourth factor, and full
-    assert all(len(line) <= 40 for line in lines)
+    cells = [filled_cells(score.share, score.score) for score in profile.scores]
+    assert len(cells) == 5
+    assert cells[3] == 5  # readiness is the fourth factor, and full
+    assert filled_cells(0.01, 1) == 1, "any weight at all shows"
+    assert filled_cells(0.0, 0) == 0
 
 
 def test_changing_an_answer_changes_the_profile(engine: DialogueEngine) -> None:
