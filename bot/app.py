@@ -97,7 +97,7 @@ async def run_bot(
         services = Services(
             engine=engine,
             database=database,
-            conversations=ConversationService(engine, store),
+            conversations=ConversationService(engine, store, settings.checkin_delay),
             users=users,
             sender=sender,
             responder=Responder(

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     webhook_secret_token: SecretStr | None = None
     log_level: str = "INFO"
     reminder_delay: Annotated[timedelta, NoDecode] = timedelta(hours=24)
+    checkin_delay: Annotated[timedelta, NoDecode] = timedelta(days=7)
     reminder_check_interval: Annotated[timedelta, NoDecode] = timedelta(minutes=1)
     broadcast_rate: float = Field(default=30.0, gt=0, le=10_000)
     broadcast_concurrency: int = Field(default=8, ge=1, le=256)
@@ -109,7 +110,11 @@ class Settings(BaseSettings):
         return level
 
     @field_validator(
-        "reminder_delay", "reminder_check_interval", "broadcast_progress_interval", mode="before"
+        "reminder_delay",
+        "checkin_delay",
+        "reminder_check_interval",
+        "broadcast_progress_interval",
+        mode="before",
     )
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
@@ -120,7 +125,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a duration such as 90s, 30m, 24h or 2d")
         return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
 
-    @field_validator("reminder_check_interval", "broadcast_progress_interval")
+    @field_validator("reminder_check_interval", "broadcast_progress_interval", "checkin_delay")
     @classmethod
     def _interval(cls, value: timedelta) -> timedelta:
         if value.total_seconds() < 1:

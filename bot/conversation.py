@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
@@ -19,6 +19,7 @@ from dialogs.engine import DialogueEngine
 from dialogs.events import Event
 from dialogs.snapshot import Snapshot
 from dialogs.turn import Effect, Outcome, Turn
+from storage.columns import utc_now
 from storage.conversations import ConversationStore
 from storage.records import (
     AnswerWrite,
@@ -29,6 +30,9 @@ from storage.records import (
 )
 
 log = logging.getLogger(__name__)
+
+#: How long after the end the one check-in comes, unless CHECKIN_DELAY says otherwise.
+DEFAULT_CHECKIN_DELAY = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +47,15 @@ class Applied:
 class ConversationService:
     """Applies user events to their stored conversations."""
 
-    def __init__(self, engine: DialogueEngine, store: ConversationStore) -> None:
+    def __init__(
+        self,
+        engine: DialogueEngine,
+        store: ConversationStore,
+        checkin_delay: timedelta = DEFAULT_CHECKIN_DELAY,
+    ) -> None:
         self.engine = engine
         self.store = store
+        self.checkin_delay = checkin_delay
 
     async def handle(
         self, user: UserProfile, event: Event, update_id: int | None = None
@@ -128,4 +138,7 @@ class ConversationService:
             restarted=turn.outcome is Outcome.RESTARTED or unreadable,
             subscribed=subscribed,
             safety_reply=turn.safety,
+            checkin_due_at=(
+                utc_now() + self.checkin_delay if Effect.CHECK_IN in turn.effects else None
+            ),
         )

@@ -1,8 +1,9 @@
-"""Background work between updates: one gentle reminder per pause, and pruning.
+"""Background work between updates: one gentle reminder per pause, the one check-in a
+week after the end, and pruning.
 
-Reminders are claimed in the database before they are sent, so a restart or a second
-instance never sends one twice; the cost is that a crash between claim and send loses that
-one reminder, which is the kinder failure.
+Reminders and check-ins are claimed in the database before they are sent, so a restart or
+a second instance never sends one twice; the cost is that a crash between claim and send
+loses that one message, which is the kinder failure.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bot.waiting import first_of
 from dialogs.content_model import Action
 from dialogs.events import Act
 from dialogs.snapshot import Snapshot
+from storage.checkins import claim_due_checkins
 from storage.columns import utc_now
 from storage.errors import StorageUnavailableError
 from storage.maintenance import prune_processed_updates
@@ -34,7 +36,7 @@ RESEND_AFTER = timedelta(seconds=30)
 
 
 class Housekeeping:
-    """Sends due reminders every ``interval`` and prunes old update ids every hour."""
+    """Sends due reminders and check-ins every ``interval``; prunes old update ids hourly."""
 
     def __init__(
         self,
@@ -49,6 +51,7 @@ class Housekeeping:
         self.interval = interval
         self.clock = clock
         self.reminders_sent = 0
+        self.checkins_sent = 0
         self.replies_resent = 0
         self.started_at = clock()
         self._last_prune: datetime | None = None
@@ -74,7 +77,7 @@ class Housekeeping:
     async def tick(self) -> None:
         """One round: owed replies, reminders for whoever is due, pruning once an hour.
         Each part runs even if another fails (a database outage postpones them all)."""
-        for part in (self.resend_owed, self._reminders, self._prune):
+        for part in (self.resend_owed, self._reminders, self._checkins, self._prune):
             try:
                 await part()
             except StorageUnavailableError:
@@ -86,6 +89,25 @@ class Housekeeping:
         if self.reminder_delay > timedelta(0):
             while await self.send_due_reminders():
                 pass
+
+    async def _checkins(self) -> None:
+        while await self.send_due_checkins():
+            pass
+
+    async def send_due_checkins(self) -> int:
+        """Claims and sends one batch of due check-ins (one each, ever); returns how many."""
+        engine = self.services.engine
+        due = await claim_due_checkins(self.services.database, now=self.clock())
+        for checkin in due:
+            try:
+                snapshot = Snapshot.model_validate(checkin.snapshot)
+            except ValueError:
+                log.warning("no check-in for session %s: unreadable snapshot", checkin.session_id)
+                continue
+            message = engine.checkin(snapshot, name=checkin.first_name)
+            if await self.services.responder.send(checkin.user_id, [message]):
+                self.checkins_sent += 1
+        return len(due)
 
     async def _prune(self) -> None:
         now = self.clock()

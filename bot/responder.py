@@ -138,7 +138,9 @@ class Responder:
     async def _send_picture(self, chat_id: int, bubble: Bubble) -> None:
         """A profile picture, drawn for this send, with its caption in words."""
         assert bubble.picture is not None
-        png = profile_picture.draw(bubble.picture)
+        # Drawing takes tens of milliseconds of CPU: off the event loop, so nobody else's
+        # reply waits for someone's picture.
+        png = await asyncio.to_thread(profile_picture.draw, bubble.picture)
         send = partial(
             self.bot.send_photo,
             chat_id,

@@ -26,6 +26,8 @@ TELEGRAM_TEXT_LIMIT = 4096
 BUTTON_LABEL_LIMIT = 64
 #: Placeholders a text may use; the engine fills them in when it renders the text.
 PLACEHOLDERS = frozenset({"name", "step", "total", "title", "track"})
+#: Placeholders of the check-in's "then and now" lines, besides the usual ones.
+CHECKIN_PLACEHOLDERS = PLACEHOLDERS | {"question", "then", "now"}
 #: Placeholders of a line of the profile picture's caption.
 PICTURE_PLACEHOLDERS = frozenset({"factor", "filled", "cells"})
 #: Placeholders of the admins' texts (broadcasts and statistics).
@@ -86,6 +88,7 @@ class OptionAction(StrEnum):
     RESTART = "restart"
     SUBSCRIBE = "subscribe"
     UNSUBSCRIBE = "unsubscribe"
+    CHECK_IN = "check_in"  # asks for the one check-in a week later
 
 
 class _Frozen(BaseModel):
@@ -226,6 +229,7 @@ class Action(StrEnum):
     HELP = "help"
     PROGRESS = "progress"
     PRIVACY = "privacy"
+    REVISIT = "revisit"  # the check-in's "Let's look again": the section again, then and now
     SOS = "sos"  # safety resources at once, asked for (/sos, or "I need help now" in help)
     SAFE = "safe"  # "I'm safe, let's carry on", answering the safety question
     NOT_NOW = "not_now"  # "Not now", answering the safety question
@@ -269,6 +273,24 @@ class Safety(_Frozen):
         if missing:
             raise ValueError(f"missing acknowledgements for: {', '.join(missing)}")
         return value
+
+
+class CheckIn(_Frozen):
+    """The one check-in a week after the end: its message, and "then and now" after it.
+
+    Accepting it goes through ``section`` again (the viability questions), then shows
+    what changed; ``names`` are the short names of that section's questions there."""
+
+    section: Identifier
+    offer: Text
+    scheduled: Text
+    begin: Text
+    declined: Text
+    heading: Text
+    changed: Text  # {question}: {then} -> {now}
+    same: Text  # {question}: {now}
+    track: Text  # {then} -> {now}, the tracks
+    names: dict[Identifier, Text]
 
 
 class Understanding(_Frozen):
@@ -370,6 +392,7 @@ class Content(_Frozen):
     #: with where they are for someone part-way, never a re-prompt.
     greetings: tuple[Text, ...] = ()
     understanding: Understanding = Field(default_factory=Understanding)
+    checkin: CheckIn
     ui: Ui
     admin: AdminTexts
     commands: dict[
@@ -659,6 +682,16 @@ def _guidance_problems(
     yield from _text_problems(
         "guidance > picture_line", content.guidance.picture_line, PICTURE_PLACEHOLDERS
     )
+    checkin = content.checkin
+    for name, value in checkin:
+        if isinstance(value, str) and name != "section":
+            yield from _text_problems(f"checkin > {name}", value, CHECKIN_PLACEHOLDERS)
+    in_section = [s.id for s in content.steps if s.section == checkin.section]
+    if not in_section:
+        yield f"checkin > section: no step is in section '{checkin.section}'"
+    for step_id in in_section:
+        if step_id not in checkin.names:
+            yield f"checkin > names: '{step_id}' has no short name"
     weighed = {factor for step in content.steps for o in step.options for factor in o.weights}
     for factor_id in sorted(factor_ids - weighed):
         yield f"factor '{factor_id}': no option gives it any weight, so it could never stand out"

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 #: Moves that are honoured from any keyboard, however old: asking for help is never stale,
 #: and neither is answering "Are you safe right now?".
-NEVER_STALE = frozenset({Action.SOS, Action.SAFE, Action.NOT_NOW})
+NEVER_STALE = frozenset({Action.SOS, Action.SAFE, Action.NOT_NOW, Action.REVISIT})
 #: The buttons under a safety reply.
 SAFETY_BUTTONS = (Action.SAFE, Action.NOT_NOW)
 
@@ -190,6 +190,20 @@ class DialogueEngine:
         )
         return Message(text=draft.renderer()(self.content.ui.reminder), buttons=buttons)
 
+    def checkin(self, snapshot: Snapshot, name: str = "") -> Message:
+        """The one check-in a week after the end: how are things, and shall we look again?
+
+        Like the reminder, sending it changes nothing; its buttons are never stale, since a
+        week may have passed."""
+        draft = _Draft(self, self.adapt(snapshot), name)
+        buttons = tuple(
+            Button(
+                ButtonKind.ACTION, action.value, self.content.actions[action].label, draft.start.seq
+            )
+            for action in (Action.REVISIT, Action.NOT_NOW)
+        )
+        return Message(text=draft.renderer()(self.content.checkin.offer), buttons=buttons)
+
     def _begin(self, draft: _Draft, is_new: bool) -> None:
         step = draft.step
         if is_new or step.id == self.content.first_step.id:
@@ -270,6 +284,22 @@ class DialogueEngine:
         else:
             draft.say(self.content.safety.listening, actions=SAFETY_BUTTONS)
 
+    def _revisit(self, draft: _Draft) -> None:
+        """The check-in accepted: the section's questions again, their answers kept as
+        "then" for the comparison at the end. Anywhere but the end, it simply carries on."""
+        section = self.content.checkin.section
+        then = {
+            step.id: answer
+            for step in self.content.steps
+            if step.section == section and (answer := draft.answers.get(step.id)) is not None
+        }
+        if draft.step.kind is not StepKind.END or not draft.fire(Trigger.REVISIT):
+            draft.arrive(with_intro=False)
+            return
+        draft.checkin_then = then
+        draft.say(self.content.checkin.begin)
+        draft.arrive(with_intro=False)
+
     def _answer(self, draft: _Draft, option: Option) -> None:
         draft.chosen = option.label
         if option.action is not None:
@@ -303,6 +333,10 @@ class DialogueEngine:
             case OptionAction.UNSUBSCRIBE:
                 draft.effects.append(Effect.UNSUBSCRIBE)
                 draft.say(ui.unsubscribed)
+                draft.arrive(with_intro=False)
+            case OptionAction.CHECK_IN:
+                draft.effects.append(Effect.CHECK_IN)
+                draft.say(self.content.checkin.scheduled)
                 draft.arrive(with_intro=False)
 
     def _act(self, draft: _Draft, action: Action) -> None:
@@ -363,9 +397,13 @@ class DialogueEngine:
                 draft.say(self.content.safety.glad if was_open else ui.resumed)
                 draft.paused = False
                 draft.arrive(with_intro=False)
-            case Action.NOT_NOW:
+            case Action.NOT_NOW if was_open or step.kind is not StepKind.END:
                 draft.paused = True
                 draft.say(self.content.safety.later, actions=(Action.CONTINUE,))
+            case Action.NOT_NOW:  # the check-in, declined
+                draft.say(self.content.checkin.declined)
+            case Action.REVISIT:
+                self._revisit(draft)
 
 
 @dataclass
@@ -389,6 +427,7 @@ class _Draft:
     safety_open: bool = False
     safety: tuple[str, ...] = ()
     just_chosen: str | None = None  # an end-menu choice, left out of the menu shown next
+    checkin_then: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.state = self.start.state
@@ -396,6 +435,7 @@ class _Draft:
         self.answers = dict(self.start.answers)
         self.paused = self.start.paused
         self.safety_open = self.start.safety_open
+        self.checkin_then = dict(self.start.checkin_then)
 
     @property
     def step(self) -> Step:
@@ -471,7 +511,11 @@ class _Draft:
         with ``extra`` moves under it (help offers "I need help now" there)."""
         step = self.step
         render = self.renderer()
-        if step.kind is StepKind.GUIDANCE and with_intro:
+        if step.kind is StepKind.END:
+            self.checkin_then = {}  # a check-in ends where the conversation did
+        if step.kind is StepKind.GUIDANCE and with_intro and self.checkin_then:
+            self.messages.extend(self.then_and_now())
+        elif step.kind is StepKind.GUIDANCE and with_intro:
             profile = self.engine.profile(self._snapshot())
             render = render.with_values(track=profile.track.title)
             for title, text in compose_guidance(self.engine.content, profile, self.answers, render):
@@ -492,6 +536,32 @@ class _Draft:
         )
         self.keyboard_shown = True
         self.messages.append(Message(text=render(prompt), buttons=buttons))
+
+    def then_and_now(self) -> list[Message]:
+        """After a check-in: each revisited question then and now, and the track again."""
+        content = self.engine.content
+        checkin = content.checkin
+        before = self.engine.profile(
+            self._snapshot().model_copy(update={"answers": {**self.answers, **self.checkin_then}})
+        )
+        now = self.engine.profile(self._snapshot())
+        lines = []
+        for step_id, name in checkin.names.items():
+            step = content.step(step_id)
+            then_option = step.option(self.checkin_then.get(step_id, ""))
+            now_option = step.option(self.answers.get(step_id, ""))
+            if now_option is None:
+                continue
+            if then_option is None or then_option.id == now_option.id:
+                lines.append(self.renderer(question=name, now=now_option.label)(checkin.same))
+            else:
+                values = {"question": name, "then": then_option.label, "now": now_option.label}
+                lines.append(self.renderer(**values)(checkin.changed))
+        track = self.renderer(then=before.track.title, now=now.track.title)(checkin.track)
+        return [
+            Message(text="\n".join([*lines, "", track]), title=checkin.heading),
+            Message(text=self.renderer()(now.track.message), title=now.track.title),
+        ]
 
     def picture(self) -> Message:
         """The picture of the profile, its caption saying the same in words."""
@@ -530,6 +600,7 @@ class _Draft:
             seq=self.next_seq if self.keyboard_shown else self.start.seq,
             paused=self.paused,
             safety_open=self.safety_open,
+            checkin_then=self.checkin_then,
             content_version=self.engine.content.version,
         )
 

@@ -31,6 +31,7 @@ class Trigger(StrEnum):
     SKIP = "skip"
     BACK = "back"
     RESTART = "restart"
+    REVISIT = "revisit"  # the check-in: from the end back to its section's first question
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +138,10 @@ def machine_definition(content: Content) -> dict[str, Any]:
                     "after": "pop_previous",
                 }
             )
+    revisited = next(s.id for s in content.steps if s.section == content.checkin.section)
+    for step in content.steps:
+        if step.kind is StepKind.END:
+            transitions.append(_forward(Trigger.REVISIT, step.id, revisited))
     transitions.append(
         {
             "trigger": Trigger.RESTART.value,

@@ -84,6 +84,7 @@ class Effect(StrEnum):
 
     SUBSCRIBE = "subscribe"
     UNSUBSCRIBE = "unsubscribe"
+    CHECK_IN = "check_in"  # schedule the one check-in a week later
 
 
 @dataclass(frozen=True, slots=True)

@@ -456,6 +456,13 @@ class ConversationStore:
         ]
         if safety:
             await connection.execute(sql.count_safety_reply, safety)
+        checkins = [
+            {"b_id": session_ids[r.user.id], "b_due": u.checkin_due_at}
+            for r, u in changed
+            if u.checkin_due_at is not None
+        ]
+        if checkins:
+            await connection.execute(sql.schedule_checkin, checkins)
 
     async def _insert_sessions(
         self,

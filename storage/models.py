@@ -69,6 +69,8 @@ class ConversationSession(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reply_owed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    checkin_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    checkin_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Answer(Base):

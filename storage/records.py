@@ -56,6 +56,8 @@ class ConversationUpdate:
     subscribed: bool | None = None
     #: The turn was a safety reply to these kinds of danger (counted, nothing else kept).
     safety_reply: tuple[str, ...] = ()
+    #: The person asked for the one check-in, due at this time.
+    checkin_due_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

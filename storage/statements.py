@@ -53,6 +53,7 @@ class ConversationStatements:
     forget_inbox: Any
     settle_owed: Any
     count_safety_reply: Any
+    schedule_checkin: Any
 
     @classmethod
     def for_dialect(cls, dialect: str) -> ConversationStatements:
@@ -126,4 +127,10 @@ class ConversationStatements:
                 InboxUpdate.update_id.in_(bindparam("update_ids", expanding=True))
             ),
             count_safety_reply=insert_for(dialect, SafetyReply),
+            schedule_checkin=update(ConversationSession)
+            .where(ConversationSession.id == bindparam("b_id"))
+            .values(
+                checkin_due_at=bindparam("b_due", type_=UtcDateTime()),
+                checkin_sent_at=None,
+            ),
         )
