@@ -19,7 +19,9 @@ from bot.waiting import first_of
 from dialogs.content_model import Action
 from dialogs.events import Act
 from dialogs.snapshot import Snapshot
+from dialogs.turn import Message
 from storage.checkins import claim_due_checkins
+from storage.claims import Claimed
 from storage.columns import utc_now
 from storage.errors import StorageUnavailableError
 from storage.maintenance import prune_processed_updates
@@ -96,18 +98,25 @@ class Housekeeping:
 
     async def send_due_checkins(self) -> int:
         """Claims and sends one batch of due check-ins (one each, ever); returns how many."""
-        engine = self.services.engine
         due = await claim_due_checkins(self.services.database, now=self.clock())
-        for checkin in due:
-            try:
-                snapshot = Snapshot.model_validate(checkin.snapshot)
-            except ValueError:
-                log.warning("no check-in for session %s: unreadable snapshot", checkin.session_id)
-                continue
-            message = engine.checkin(snapshot, name=checkin.first_name)
-            if await self.services.responder.send(checkin.user_id, [message]):
-                self.checkins_sent += 1
+        self.checkins_sent += await self._send_claimed(due, self.services.engine.checkin)
         return len(due)
+
+    async def _send_claimed(
+        self, claimed: list[Claimed], compose: Callable[[Snapshot, str], Message]
+    ) -> int:
+        """Sends each claimed session its message; returns how many arrived."""
+        arrived = 0
+        for one in claimed:
+            try:
+                snapshot = Snapshot.model_validate(one.snapshot)
+            except ValueError:
+                log.warning("nothing sent to session %s: unreadable snapshot", one.session_id)
+                continue
+            arrived += await self.services.responder.send(
+                one.user_id, [compose(snapshot, one.first_name)]
+            )
+        return arrived
 
     async def _prune(self) -> None:
         now = self.clock()
@@ -171,13 +180,5 @@ class Housekeeping:
             cutoff=now - self.reminder_delay,
             not_at_steps=[engine.content.first_step.id],
         )
-        for reminder in due:
-            try:
-                snapshot = Snapshot.model_validate(reminder.snapshot)
-            except ValueError:
-                log.warning("no reminder for session %s: unreadable snapshot", reminder.session_id)
-                continue
-            message = engine.reminder(snapshot, name=reminder.first_name)
-            if await self.services.responder.send(reminder.user_id, [message]):
-                self.reminders_sent += 1
+        self.reminders_sent += await self._send_claimed(due, engine.reminder)
         return len(due)

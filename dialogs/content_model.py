@@ -470,15 +470,19 @@ def load_words_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_WordsLoader)  # a SafeLoader: no arbitrary objects
 
 
-def load_content(path: Path) -> Content:
-    """Reads, parses and validates a content file; raises ContentError naming what is wrong."""
+def read_words_yaml(path: Path) -> Any:
+    """Reads a content or lexicon file; ContentError says when it cannot be read or parsed."""
     try:
-        raw = load_words_yaml(path.read_text(encoding="utf-8"))
+        return load_words_yaml(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ContentError(f"{path}: cannot read the file ({error.strerror})") from error
     except yaml.YAMLError as error:
         raise ContentError(f"{path}: not valid YAML ({error})") from error
-    return parse_content(raw, source=str(path))
+
+
+def load_content(path: Path) -> Content:
+    """Reads, parses and validates a content file; raises ContentError naming what is wrong."""
+    return parse_content(read_words_yaml(path), source=str(path))
 
 
 def parse_content(raw: object, source: str) -> Content:

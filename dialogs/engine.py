@@ -40,8 +40,10 @@ log = logging.getLogger(__name__)
 #: Moves that are honoured from any keyboard, however old: asking for help is never stale,
 #: and neither is answering "Are you safe right now?".
 NEVER_STALE = frozenset({Action.SOS, Action.SAFE, Action.NOT_NOW, Action.REVISIT})
-#: The buttons under a safety reply.
+#: The buttons under a safety reply, a reminder, and the check-in.
 SAFETY_BUTTONS = (Action.SAFE, Action.NOT_NOW)
+REMINDER_BUTTONS = (Action.CONTINUE, Action.RESTART)
+CHECKIN_BUTTONS = (Action.REVISIT, Action.NOT_NOW)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,28 +183,22 @@ class DialogueEngine:
         The buttons belong to the snapshot's current keyboard, so pressing Continue works
         exactly like /resume; nothing about the conversation changes by sending it.
         """
-        draft = _Draft(self, self.adapt(snapshot), name)
-        buttons = tuple(
-            Button(
-                ButtonKind.ACTION, action.value, self.content.actions[action].label, draft.start.seq
-            )
-            for action in (Action.CONTINUE, Action.RESTART)
-        )
-        return Message(text=draft.renderer()(self.content.ui.reminder), buttons=buttons)
+        return self._outside_a_turn(snapshot, name, self.content.ui.reminder, REMINDER_BUTTONS)
 
     def checkin(self, snapshot: Snapshot, name: str = "") -> Message:
         """The one check-in a week after the end: how are things, and shall we look again?
 
         Like the reminder, sending it changes nothing; its buttons are never stale, since a
         week may have passed."""
+        return self._outside_a_turn(snapshot, name, self.content.checkin.offer, CHECKIN_BUTTONS)
+
+    def _outside_a_turn(
+        self, snapshot: Snapshot, name: str, template: str, actions: tuple[Action, ...]
+    ) -> Message:
+        """A message sent on the bot's own initiative, its buttons on the current keyboard."""
         draft = _Draft(self, self.adapt(snapshot), name)
-        buttons = tuple(
-            Button(
-                ButtonKind.ACTION, action.value, self.content.actions[action].label, draft.start.seq
-            )
-            for action in (Action.REVISIT, Action.NOT_NOW)
-        )
-        return Message(text=draft.renderer()(self.content.checkin.offer), buttons=buttons)
+        buttons = tuple(draft.action_button(action, draft.start.seq) for action in actions)
+        return Message(text=draft.renderer()(template), buttons=buttons)
 
     def _begin(self, draft: _Draft, is_new: bool) -> None:
         step = draft.step
@@ -501,7 +497,7 @@ class _Draft:
         kind: MessageKind = MessageKind.SAY,
     ) -> None:
         """Adds a message; action buttons, if any, belong to this turn's keyboard."""
-        buttons = tuple(self._action_button(action, self.next_seq) for action in actions)
+        buttons = tuple(self.action_button(action, self.next_seq) for action in actions)
         self.keyboard_shown |= bool(buttons)
         text = self.renderer()(template)
         self.messages.append(Message(text=text, title=title, buttons=buttons, kind=kind))
@@ -531,7 +527,7 @@ class _Draft:
         buttons = tuple(
             Button(ButtonKind.OPTION, option.id, option.label, self.next_seq) for option in options
         ) + tuple(
-            self._action_button(action, self.next_seq)
+            self.action_button(action, self.next_seq)
             for action in (*extra, *self._step_actions(step))
         )
         self.keyboard_shown = True
@@ -588,7 +584,8 @@ class _Draft:
             actions.append(Action.PAUSE)
         return tuple(actions)
 
-    def _action_button(self, action: Action, seq: int) -> Button:
+    def action_button(self, action: Action, seq: int) -> Button:
+        """A move's button on the keyboard of generation ``seq``."""
         label = self.engine.content.actions[action].label
         return Button(ButtonKind.ACTION, action.value, label, seq)
 

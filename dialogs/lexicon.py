@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import snowballstemmer
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dialogs.content_model import ContentError, load_words_yaml
+from dialogs.content_model import ContentError, read_words_yaml
 from dialogs.danger_kinds import DangerKind
 
 #: Words this far apart or closer still count as one thought ("want to really just die").
@@ -131,12 +130,7 @@ class Lexicon:
 
 def load_lexicon(path: Path) -> Lexicon:
     """Reads, checks and compiles one lexicon file; ContentError names what is wrong."""
-    try:
-        raw = load_words_yaml(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ContentError(f"{path}: cannot read the file ({error.strerror})") from error
-    except yaml.YAMLError as error:
-        raise ContentError(f"{path}: not valid YAML ({error})") from error
+    raw = read_words_yaml(path)
     try:
         data = LexiconFile.model_validate(raw)
     except ValidationError as error:
