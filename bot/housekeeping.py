@@ -103,9 +103,10 @@ class Housekeeping:
         return len(due)
 
     async def _send_claimed(
-        self, claimed: list[Claimed], compose: Callable[[Snapshot, str], Message]
+        self, claimed: list[Claimed], compose: Callable[[Snapshot, str], Message | None]
     ) -> int:
-        """Sends each claimed session its message; returns how many arrived."""
+        """Sends each claimed session its message (none, if ``compose`` says so); returns
+        how many arrived."""
         arrived = 0
         for one in claimed:
             try:
@@ -113,9 +114,9 @@ class Housekeeping:
             except ValueError:
                 log.warning("nothing sent to session %s: unreadable snapshot", one.session_id)
                 continue
-            arrived += await self.services.responder.send(
-                one.user_id, [compose(snapshot, one.first_name)]
-            )
+            message = compose(snapshot, one.first_name)
+            if message is not None:
+                arrived += await self.services.responder.send(one.user_id, [message])
         return arrived
 
     async def _prune(self) -> None:

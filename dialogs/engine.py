@@ -177,12 +177,16 @@ class DialogueEngine:
                     draft.arrive(with_intro=False)
         return draft.finish()
 
-    def reminder(self, snapshot: Snapshot, name: str = "") -> Message:
-        """The one gentle nudge for a conversation left half-way, with its buttons.
+    def reminder(self, snapshot: Snapshot, name: str = "") -> Message | None:
+        """The one gentle nudge for a conversation left half-way, with its buttons; None
+        when the conversation stopped at a safety reply (a nudge about the dialogue is not
+        what someone who said they were in danger needs).
 
         The buttons belong to the snapshot's current keyboard, so pressing Continue works
         exactly like /resume; nothing about the conversation changes by sending it.
         """
+        if snapshot.safety_since_answer:
+            return None
         return self._outside_a_turn(snapshot, name, self.content.ui.reminder, REMINDER_BUTTONS)
 
     def checkin(self, snapshot: Snapshot, name: str = "") -> Message:
@@ -256,7 +260,7 @@ class DialogueEngine:
         The conversation stays exactly where it was; only the question is left open, so
         the next thing the person types is read as its answer, never re-prompted."""
         draft.outcome = Outcome.SAFETY
-        draft.safety_open = True
+        draft.safety_open = draft.safety_since_answer = True
         draft.safety = tuple(sorted(kinds)) if kinds else (ASKED,)
         draft.say(compose_safety_reply(self.content.safety, kinds), actions=SAFETY_BUTTONS)
 
@@ -421,6 +425,7 @@ class _Draft:
     keyboard_shown: bool = False
     chosen: str | None = None
     safety_open: bool = False
+    safety_since_answer: bool = False
     safety: tuple[str, ...] = ()
     just_chosen: str | None = None  # an end-menu choice, left out of the menu shown next
     checkin_then: dict[str, str] = field(default_factory=dict)
@@ -431,6 +436,7 @@ class _Draft:
         self.answers = dict(self.start.answers)
         self.paused = self.start.paused
         self.safety_open = self.start.safety_open
+        self.safety_since_answer = self.start.safety_since_answer
         self.checkin_then = dict(self.start.checkin_then)
 
     @property
@@ -464,6 +470,7 @@ class _Draft:
     def record(self, step: Step, option: Option) -> None:
         """Keeps an answer (a later answer to the same step replaces it)."""
         self.answers[step.id] = option.id
+        self.safety_since_answer = False
         self.answer = AnswerChange(step=step.id, option_id=option.id, label=option.label)
 
     def withdraw(self, step: Step) -> None:
@@ -597,6 +604,7 @@ class _Draft:
             seq=self.next_seq if self.keyboard_shown else self.start.seq,
             paused=self.paused,
             safety_open=self.safety_open,
+            safety_since_answer=self.safety_since_answer,
             checkin_then=self.checkin_then,
             content_version=self.engine.content.version,
         )

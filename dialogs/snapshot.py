@@ -26,6 +26,8 @@ class Snapshot(BaseModel):
     paused: bool = False
     #: A safety reply asked "Are you safe right now?" and the answer has not come yet.
     safety_open: bool = False
+    #: A safety reply came since the last answer: no nudge about the dialogue, then.
+    safety_since_answer: bool = False
     #: During a check-in: the answers the revisited questions had before it ("then").
     checkin_then: dict[str, str] = Field(default_factory=dict)
     content_version: str = Field(min_length=1, max_length=32)

@@ -228,3 +228,16 @@ def test_no_words_of_a_danger_message_are_kept(engine: DialogueEngine) -> None:
     chat.send(Say(secret))
     assert chat.snapshot is not None
     assert "strangled" not in chat.snapshot.to_json()
+
+
+def test_no_nudge_about_the_dialogue_after_a_safety_reply(engine: DialogueEngine) -> None:
+    chat = _mid_question(engine)
+    assert chat.snapshot is not None
+    assert engine.reminder(chat.snapshot) is not None, "an ordinary pause gets its nudge"
+    chat.say("i want to kill myself")
+    chat.tap("Not now")
+    assert chat.snapshot is not None
+    assert engine.reminder(chat.snapshot) is None
+    chat.tap("Continue")
+    chat.tap_option(0)  # answering again: the conversation is back to the dialogue
+    assert engine.reminder(chat.snapshot) is not None
