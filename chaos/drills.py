@@ -313,6 +313,14 @@ async def fuzzing(count: int, seed: int) -> dict[str, Any]:
     }
 
 
+#: How long the outage drill holds SQLite's write lock. A write waits out the 5 s busy
+#: timeout before it fails, and the first write to wait may be the inbox rows of a poll
+#: (which tell nobody) rather than people's answers; those answers wait behind it and start
+#: 5 s later. Held over twice the timeout, they fail too, so someone is always told to
+#: try again; at 7 s whether anyone was told was a coin toss between the two.
+OUTAGE_SECONDS = 12
+
+
 async def database_outage(people: int, seconds: float, seed: int) -> dict[str, Any]:
     """Another process holds SQLite's write lock for ``seconds`` (longer than the bot's
     busy timeout, so writes fail) while people talk; then lets go."""
@@ -409,7 +417,9 @@ def run_all(quick: bool, postgres_url: str | None = None) -> dict[str, Any]:
             ),
             "faults": await faults(people=10 if small else 200, rate=0.05, seed=2, quick=small),
             "fuzz": await fuzzing(count=400 if small else 5000, seed=3),
-            "database": await database_outage(people=10 if small else 50, seconds=7, seed=4),
+            "database": await database_outage(
+                people=10 if small else 50, seconds=OUTAGE_SECONDS, seed=4
+            ),
         }  # fmt: skip
         if postgres_url:
             results["read_only"] = await read_only_database(

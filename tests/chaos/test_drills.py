@@ -38,7 +38,7 @@ async def test_fuzzed_updates_never_take_the_bot_down() -> None:
 
 
 async def test_a_locked_database_means_try_again_and_nothing_lost() -> None:
-    result = await drills.database_outage(people=10, seconds=7, seed=4)
+    result = await drills.database_outage(people=10, seconds=drills.OUTAGE_SECONDS, seed=4)
     assert failures({"database": result}) == []
 
 
