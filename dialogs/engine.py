@@ -226,7 +226,8 @@ class DialogueEngine:
         self._answer(draft, option)
 
     def _say(self, draft: _Draft, text: str, is_new: bool = False) -> None:
-        if draft.safety_open and self._answers_safety_question(draft, normalise(text)):
+        folded = normalise(text)
+        if draft.safety_open and self._answers_safety_question(draft, folded):
             return
         kinds = self._danger.assess(text)
         if kinds:
@@ -238,7 +239,7 @@ class DialogueEngine:
         if is_new:  # a first "hi" (or anything) gets what the bot is, and the offer to begin
             self._begin(draft, is_new)
             return
-        if normalise(text) in self._greetings:  # "hi", "I'm back": where they are
+        if folded in self._greetings:  # "hi", "I'm back": where they are
             self._begin(draft, is_new=False)
             return
         vocabulary = self._vocabularies[draft.state]

@@ -99,9 +99,9 @@ class Vocabulary:
 
     options: tuple[tuple[Option, frozenset[str]], ...]
     actions: tuple[tuple[Action, frozenset[str]], ...]
-    cues: tuple[_Cues, ...] = ()
-    reader: Reader | None = None
-    families: frozenset[str] = frozenset()  # the cue families this step's options use
+    cues: tuple[_Cues, ...]
+    reader: Reader
+    families: frozenset[str]  # the cue families this step's options use
 
     def _offers(self, family: str) -> bool:
         return family in self.families
@@ -111,20 +111,19 @@ class Vocabulary:
         cls,
         options: Iterable[Option],
         actions: dict[Action, ActionLabel],
-        reader: Reader | None = None,
+        reader: Reader,
     ) -> Vocabulary:
         """Precomputes the phrases once per step, so matching an event is a few lookups."""
         options = tuple(options)
         cues: list[_Cues] = []
-        if reader is not None:
-            for option in options:
-                phrases: list[tuple[WordTest, ...]] = []
-                for cue in option.cues:
-                    if cue.startswith("@"):
-                        phrases.extend(reader.families.get(cue[1:], ()))
-                    else:
-                        phrases.append(reader.phrase(cue))
-                cues.append(_Cues(option, tuple(p for p in phrases if p)))
+        for option in options:
+            phrases: list[tuple[WordTest, ...]] = []
+            for cue in option.cues:
+                if cue.startswith("@"):
+                    phrases.extend(reader.families.get(cue[1:], ()))
+                else:
+                    phrases.append(reader.phrase(cue))
+            cues.append(_Cues(option, tuple(p for p in phrases if p)))
         return cls(
             options=tuple(
                 (option, frozenset(normalise(p) for p in (option.label, *option.aliases)))
@@ -173,7 +172,7 @@ class Vocabulary:
 
     def _by_time(self, text: str) -> Option | None:
         ranged = [o for o, _ in self.options if o.months is not None]
-        if not ranged or self.reader is None:
+        if not ranged:
             return None
         months = self.reader.months(text)
         if months is None:
@@ -186,7 +185,7 @@ class Vocabulary:
         return None
 
     def _by_cues(self, text: str) -> Option | None:
-        if self.reader is None or not self.cues or text.rstrip().endswith("?"):
+        if not self.cues or text.rstrip().endswith("?"):
             return None  # a question back ("what kind of deadline?") is not an answer
         tokens, stems = self.reader.tokens(text)
         scores = [(_score(c.phrases, tokens, stems), c) for c in self.cues]
