@@ -48,6 +48,9 @@ async def test_a_new_user_finishes_the_whole_conversation_with_buttons(
     calls = await client.log()
     taps = sum(1 for c in calls if c["method"] == "answerCallbackQuery" and c["status"] == 200)
     assert taps == len(settled)
+    stats = await client.stats()
+    assert stats.get("misspelled_method_calls", 0) == 0, "getUpdates, never getupdates"
+    assert stats["calls_getUpdates"] > 0
     async with bot.services.database.read() as session:
         row = (await session.execute(select(ConversationSession))).scalar_one()
         answers = (await session.execute(select(Answer))).scalars().all()

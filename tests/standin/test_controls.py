@@ -151,3 +151,4 @@ async def test_method_names_in_any_case_meet_the_same_limits_and_faults(
         )
     stats = await client.stats()
     assert stats["calls_sendMessage"] == 2, "counted under the documented name"
+    assert stats["misspelled_method_calls"] == 3, "and each other spelling noticed"
