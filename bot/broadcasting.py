@@ -7,17 +7,14 @@ keeps a small queue of recipients claimed ahead from the database and, in the sa
 transaction, records the outcomes of those already sent. A 403 marks the person as having
 blocked the bot; network errors are retried a few times, then recorded as failed.
 
-Doubles after a crash: only recipients claimed but not yet recorded are unknown, and they
-are sent again on restart. Of those, the ones that really had been sent are the sends in
-flight (at most ``concurrency``) and the outcomes not yet written. Outcomes are written
-each time a window is claimed, and the feeder claims again once the queue falls below a
-window, so between two writes at most a window of recipients is taken from the queue and
-at most ``concurrency`` sends that were in flight at the first write finish; a crash
-while the second write commits also loses the sends the pacer let through meanwhile
-(``rate`` x the write's duration: a few at 1000 a second). So about
-``window + 2 * concurrency`` people get it twice: 24 at the defaults (30 a second, 8 at
-once), 116 at 1000 a second. The crash test sees 36-40 at 400 a second (bound 56) and
-asserts two windows (80), leaving one window for a slow database write.
+Doubles after a crash, and why at most one window. A recipient is claimed (``sending``)
+in the same transaction that records earlier outcomes, and the feeder never lets more than
+``window`` recipients be claimed and not yet recorded: each exchange records what has
+settled and claims only enough to bring that count back to ``window``. So at any moment the
+database holds at most ``window`` recipients in ``sending``; after a crash those go back to
+pending and are sent again, and only the ones whose send had in fact reached Telegram get
+it twice. Doubles <= window = max(concurrency, rate / 10): 8 at the defaults (30 a second,
+8 at once), 40 in the crash test (400 a second), which asserts exactly that.
 
 Few connections, on purpose: the rate is at most concurrency / round trip, and every
 connection costs CPU to keep; on loopback 4 or 8 calls at once reach 1000 a second
@@ -211,20 +208,23 @@ class _Run:
         senders = [asyncio.create_task(self._sender(info)) for _ in range(self.owner.concurrency)]
         reporter = asyncio.create_task(self._reporter(info))
         status = BroadcastStatus.SENDING
+        unrecorded = 0  # claimed in the database, outcome not yet recorded there
         try:
             while not self.owner._stopping.is_set():
+                # Cleared before the exchange: sends that settle while it runs wake us again.
+                self.room.clear()
                 outcomes, self.settled = self.settled, []
-                claimed, status = await self._exchange(outcomes, window)
+                # The invariant the doubling bound rests on: claimed-but-unrecorded never
+                # exceeds the window, so this claim fills it back up and no further.
+                wanted = window - (unrecorded - len(outcomes))
+                claimed, status = await self._exchange(outcomes, wanted)
+                unrecorded += len(claimed) - len(outcomes)
                 if status is not BroadcastStatus.SENDING:
                     break
                 for user_id in claimed:
                     self.queue.put_nowait(user_id)
-                if not claimed:
-                    await self.queue.join()  # the last recipients are being sent to
-                    if not self.settled:
-                        break
-                    continue
-                self.room.clear()
+                if not unrecorded:
+                    break  # nothing claimed, nothing outstanding: everyone is settled
                 await first_of(self.owner._stopping, self.room)
         finally:
             while not self.queue.empty():  # claimed but never sent: back to pending below
@@ -271,14 +271,16 @@ class _Run:
     async def _sender(self, info: BroadcastInfo) -> None:
         while True:
             user_id = await self.queue.get()
-            if self.queue.qsize() < self.owner.window:
-                self.room.set()
             try:
                 outcome = await self._send_one(info, user_id)
                 self.settled.append(outcome)
                 self.progress.count(outcome)
             finally:
                 self.queue.task_done()
+            # Half a window settled (or all of it): time to record them and claim more, so
+            # the next recipients are claimed before the queue runs dry.
+            if len(self.settled) * 2 >= self.owner.window or self.queue.empty():
+                self.room.set()
 
     async def _send_one(self, info: BroadcastInfo, user_id: int) -> Outcome:
         assert info.source_chat_id is not None
