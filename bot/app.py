@@ -1,9 +1,9 @@
 """Putting the bot together and running it until it is told to stop.
 
-Start-up order: settings are already checked; migrations bring the database to head; the
-content is loaded and checked; the application is built with a request pool sized for
-concurrent people; the command menu is published; then the intake (polling or webhook)
-and the housekeeping loop run side by side until SIGTERM or SIGINT.
+Start-up order: settings are already checked; migrations bring the database to head (if
+it is not there already); the content is loaded and checked; the application is built with
+a request pool sized for concurrent people; the command menu is published; then the intake
+(polling or webhook) and the housekeeping loop run side by side until SIGTERM or SIGINT.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from dialogs import default_engine
 from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.inbox import Inbox
-from storage.migrate import migrate
 from storage.owed import mark_owed
+from storage.schema import ensure_schema
 from storage.users import UserStore
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ async def run_bot(
     stop = stop or _stop_on_signals()
     database = Database(settings.database_url)
     try:
-        await migrate(database)
+        await ensure_schema(database)
         engine = default_engine()
         commands = menu(engine.content, HANDLED_COMMANDS)
         application = build_application(settings)

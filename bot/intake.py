@@ -17,9 +17,8 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from telegram import Bot, Update
 from telegram.error import (
     Conflict,
@@ -35,6 +34,9 @@ from bot import unparsed, wellformed
 from bot.keyed_locks import KeyedLocks
 from storage.errors import StorageUnavailableError
 from storage.inbox import Inbox
+
+if TYPE_CHECKING:  # the server side of aiohttp is loaded only in webhook mode
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -277,6 +279,8 @@ class WebhookIntake:
 
     async def handle(self, request: web.Request) -> web.Response:
         """Processes one update; 403 without the right secret, 200 once handled."""
+        from aiohttp import web
+
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             self.rejected += 1
@@ -297,6 +301,8 @@ class WebhookIntake:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serves until ``stop`` is set, after registering the webhook with Telegram."""
+        from aiohttp import web
+
         app = web.Application()
         app.router.add_post(self.path, self.handle)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5)

@@ -1,15 +1,21 @@
-"""Drawing the picture of a profile: the five factors as bars, and the track, as a PNG.
+"""Drawing the picture of a profile: the five factors as bars, and the track, as a JPEG.
 
 It must read on a phone held upright, in a light or a dark chat theme: so the picture
 carries its own light card (dark text on it stays legible on either theme's background),
 big type, bars filled cell by cell like the text ones, and nothing that needs colour to be
 understood (the count of cells says it). Pillow is imported here, on first use, so a bot
 that never shows a result does not pay for it at start-up.
+
+JPEG rather than PNG: Telegram turns every photo into a JPEG anyway, and encoding a PNG
+took three times as long as drawing the picture (BENCHMARKS.md counts the bot's CPU per
+event, this included). Quality 90 without chroma subsampling keeps the lettering crisp.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 from dialogs.turn import ProfilePicture
 
@@ -23,8 +29,20 @@ FILLED = (76, 110, 170)
 EMPTY = (222, 218, 210)
 
 
+#: One thread draws every picture. Drawing happens outside the event loop so nobody's reply
+#: waits for someone else's picture; a single thread, because each thread that allocates
+#: Pillow's image buffers keeps a malloc arena of its own, and asyncio's default pool has up
+#: to six threads, each holding on to its arena.
+_ARTIST = ThreadPoolExecutor(max_workers=1, thread_name_prefix="picture")
+
+
+async def drawn(picture: ProfilePicture) -> bytes:
+    """The picture's JPEG bytes, drawn on the drawing thread."""
+    return await asyncio.get_running_loop().run_in_executor(_ARTIST, draw, picture)
+
+
 def draw(picture: ProfilePicture) -> bytes:
-    """The PNG bytes of the picture."""
+    """The JPEG bytes of the picture."""
     from PIL import Image, ImageDraw, ImageFont
 
     height = MARGIN * 2 + 90 + ROW * len(picture.factors) + 70
@@ -52,5 +70,5 @@ def draw(picture: ProfilePicture) -> bytes:
         )
     pen.text((MARGIN, top + len(picture.factors) * ROW + 20), picture.track, fill=INK, font=label)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="JPEG", quality=90, subsampling=0)
     return buffer.getvalue()

@@ -2,16 +2,15 @@
 
 The funnel is by section ("step n of m"): how many current conversations reached each
 step or went beyond it, and what share of those stopped there. The chart is a PNG of the
-same funnel, drawn with Pillow, because a glance at bars says more than a column of
-numbers; the numbers come as text too.
+same funnel, drawn with Pillow (imported when a chart is first drawn, so the bot does not
+carry it from start-up), because a glance at bars says more than a column of numbers; the
+numbers come as text too.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-
-from PIL import Image, ImageDraw, ImageFont
 
 from dialogs.content_model import AdminTexts
 from dialogs.engine import DialogueEngine
@@ -96,6 +95,8 @@ def report(
 
 def funnel_chart(steps: list[FunnelStep]) -> bytes:
     """A horizontal bar chart of the funnel, as PNG bytes."""
+    from PIL import Image, ImageDraw, ImageFont
+
     width, bar_height, gap, label_width, top = 960, 40, 14, 360, 24
     height = top * 2 + len(steps) * (bar_height + gap)
     image = Image.new("RGB", (width, height), BACKGROUND)

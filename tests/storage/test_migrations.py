@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from storage.migrate import current_revision, head_revision, migrate
 from storage.models import Base
+from storage.schema import HEAD_REVISION, ensure_schema, schema_revision
 from tests.storage.conftest import Target
 
 TABLES = {
@@ -56,5 +57,23 @@ async def test_migrating_twice_is_harmless(target: Target) -> None:
         await migrate(database)
         await migrate(database)
         assert await current_revision(database) == head_revision()
+    finally:
+        await database.dispose()
+
+
+def test_the_start_up_check_knows_the_newest_migration() -> None:
+    assert head_revision() == HEAD_REVISION, "update storage/schema.py HEAD_REVISION"
+
+
+async def test_start_up_migrates_only_a_database_behind_the_head(target: Target) -> None:
+    database = target.open()
+    try:
+        assert await schema_revision(database) is None
+        await ensure_schema(database)
+        assert await schema_revision(database) == HEAD_REVISION
+        await migrate(database, "0004")
+        assert await schema_revision(database) == "0004"
+        await ensure_schema(database)
+        assert await schema_revision(database) == HEAD_REVISION
     finally:
         await database.dispose()
