@@ -3,9 +3,9 @@
 In one run, on the same stand-in (its own process, with Telegram's 30-a-second limit when
 that is what is measured):
 
-* the bare python-telegram-bot sender (``copyMessage`` with no database, PTB's default
-  HTTPX transport, at 4, 8 and 16 calls at once, the best of them): the ceiling this
-  machine and framework allow a developer who writes the loop by hand;
+* the bare python-telegram-bot sender (``copyMessage`` with no database, on the same
+  aiohttp transport as the bot, at 4, 8 and 16 calls at once, the best of them): the
+  ceiling this machine and framework allow a developer who writes the loop by hand;
 * Closer's Broadcaster (with the aiohttp transport the bot ships, ``bot.app.broadcast_bot``)
   at 30 a second (a shortened window) and at 1000 a second, to
   100,000 subscribers: achieved rate / min(limit, bare ceiling), goal 0.95;

@@ -54,15 +54,16 @@ class Measured:
 
 
 async def start_python(
-    name: str, args: Sequence[str], env: dict[str, str] | None = None
+    name: str, args: Sequence[str], env: dict[str, str] | None = None, cwd: Path = ROOT
 ) -> Measured:
-    """Starts ``python <args>`` from the project root, output to a log file under /tmp."""
+    """Starts ``python <args>`` from the project root (or ``cwd``: another checkout of it,
+    whose packages then come first), output to a log file under /tmp."""
     log = Path(tempfile.gettempdir()) / f"closer-bench-{name}.log"
     handle = log.open("wb")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         *args,
-        cwd=ROOT,
+        cwd=cwd,
         env={**os.environ, **(env or {})},
         stdout=handle,
         stderr=asyncio.subprocess.STDOUT,

@@ -46,6 +46,19 @@ def time_messages(detector: DangerDetector, texts: list[str], rounds: int) -> li
     return timings
 
 
+def _language_figures(scores: corpus.LanguageScores) -> dict[str, object]:
+    """One language's corpus figures: pooled, by kind of danger, by sort of ordinary message."""
+    danger, ordinary = corpus.pooled(scores.danger), corpus.pooled(scores.ordinary)
+    return {
+        "recall": round(danger.share, 4),
+        "false_alarm_rate": round(ordinary.share, 4),
+        "danger_messages": danger.total,
+        "ordinary_messages": ordinary.total,
+        "by_kind": {group.group: round(group.share, 4) for group in scores.danger},
+        "by_sort": {group.group: round(group.share, 4) for group in scores.ordinary},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Times the detector on the corpus and records the corpus figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -58,9 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     warm_detector = _fresh_detector()
     time_messages(warm_detector, texts, 1)  # meets every word once
     warm = time_messages(warm_detector, texts, args.rounds)
-    danger = [s for lang in corpus.languages() for s in corpus.language_scores(lang).danger]
-    ordinary = [s for lang in corpus.languages() for s in corpus.language_scores(lang).ordinary]
-    recall, alarms = corpus.pooled(danger), corpus.pooled(ordinary)
+    scores = [corpus.language_scores(language) for language in corpus.languages()]
+    recall = corpus.pooled(group for score in scores for group in score.danger)
+    alarms = corpus.pooled(group for score in scores for group in score.ordinary)
     figures = {
         "languages": corpus.languages(),
         "messages": len(texts),
@@ -68,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         "false_alarm_rate": round(alarms.share, 4),
         "danger_messages": recall.total,
         "ordinary_messages": alarms.total,
-        "by_kind": {s.group: round(s.share, 4) for s in danger},
-        "by_sort": {s.group: round(s.share, 4) for s in ordinary},
+        "by_language": {score.language: _language_figures(score) for score in scores},
         "us_per_message": round(statistics.median(warm), 1),
         "p99_us_per_message": round(statistics.quantiles(warm, n=100)[98], 1),
         "us_per_message_new_words": round(statistics.median(cold), 1),

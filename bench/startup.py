@@ -8,8 +8,10 @@ process to that person's keyboard arriving, and the reply must be their resumed 
 (so the session really was read). Then 200 other stored people come back at once, to
 show that sessions are read on demand: peak memory (VmHWM) is read after all of them.
 
-The baseline, in the same run: the same start-up on an empty database. Their ratio shows
-what the stored sessions cost at start-up (goal: under 2 s and 150 MB, whatever is stored).
+The baseline, in the same run: the same start-up on an empty database, where the first
+person and then the same 200 people are new (they get the welcome). The ratios compare the
+same moments of the two runs, the first reply and the peak once the 200 were answered, so
+they show what the stored sessions cost (goal: under 2 s and 150 MB, whatever is stored).
 """
 
 from __future__ import annotations
@@ -147,7 +149,7 @@ async def first_reply(url: str, expected: str | None, returning: int) -> dict[st
                 if expected is not None and not message_text(reply).endswith(expected):
                     raise AssertionError(f"not the resumed question: {message_text(reply)!r}")
                 rss_first = bot.peak_rss_mb()
-                resumed = await _bring_back(client, returning, expected or "")
+                resumed = await _bring_back(client, returning, expected)
                 return {
                     "seconds_to_first_reply": round(seconds, 3),
                     "peak_rss_mb_after_first_reply": round(rss_first, 1),
@@ -161,9 +163,10 @@ async def first_reply(url: str, expected: str | None, returning: int) -> dict[st
         await standin.stop()
 
 
-async def _bring_back(client: StandInClient, count: int, expected: str) -> int:
-    """``count`` random stored people send /start at once; how many got their own resumed
-    question back (a fresh welcome, or nothing within the timeout, does not count)."""
+async def _bring_back(client: StandInClient, count: int, expected: str | None) -> int:
+    """``count`` random people send /start at once; how many got their own resumed question
+    back (``expected``; a fresh welcome, or nothing within the timeout, does not count), or
+    on an empty database (``expected`` None) how many got the welcome's keyboard."""
     chosen = random.Random(3).sample(range(1, SESSIONS), count)
 
     async def one(n: int) -> bool:
@@ -173,7 +176,7 @@ async def _bring_back(client: StandInClient, count: int, expected: str) -> int:
             while True:
                 reply = await chat.next_message(timeout=REPLY_TIMEOUT)
                 if reply.get("reply_markup"):
-                    return message_text(reply).endswith(expected)
+                    return expected is None or message_text(reply).endswith(expected)
         except TimeoutError:
             return False
 
@@ -195,8 +198,8 @@ async def _measure_all(quick: bool, folder: Path) -> dict[str, Any]:
     seeding = time.perf_counter()
     await seed(full, SESSIONS, snapshot)
     seeded_in = time.perf_counter() - seeding
-    baseline = await first_reply(empty, None, 0)
     returning = RETURNING // 4 if quick else RETURNING
+    baseline = await first_reply(empty, None, returning)
     loaded = await first_reply(full, expected_reply(snapshot, "Reader"), returning)
     return {
         "sessions": SESSIONS,
@@ -209,11 +212,8 @@ async def _measure_all(quick: bool, folder: Path) -> dict[str, Any]:
         "ratio_seconds_vs_empty": round(
             loaded["seconds_to_first_reply"] / baseline["seconds_to_first_reply"], 2
         ),
-        # the same moment in both runs: right after the first reply
-        "ratio_rss_vs_empty": round(
-            loaded["peak_rss_mb_after_first_reply"] / baseline["peak_rss_mb_after_first_reply"],
-            2,
-        ),
+        # the same moment in both runs: once the same number of people were answered
+        "ratio_rss_vs_empty": round(loaded["peak_rss_mb"] / baseline["peak_rss_mb"], 2),
     }
 
 

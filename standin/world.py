@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import re
 import secrets
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,9 +84,10 @@ class ChatState:
         return message_id
 
     async def record(self, kind: str, **details: Any) -> JsonDict:
-        """Adds an event for the user side and wakes anyone waiting for one."""
+        """Adds an event for the user side and wakes anyone waiting for one; ``at`` is the
+        wall-clock time it happened (what a benchmark reads to time a first reply)."""
         self.seq += 1
-        event = {"seq": self.seq, "kind": kind, **details}
+        event = {"seq": self.seq, "kind": kind, "at": time.time(), **details}
         self.events.append(event)
         async with self.changed:
             self.changed.notify_all()
