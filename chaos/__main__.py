@@ -17,11 +17,10 @@ import json
 import os
 import re
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.report import machine
+from bench.report import machine, now
 from chaos.drills import run_all
 from chaos.verdict import failures
 
@@ -31,8 +30,8 @@ RELIABILITY = ROOT / "docs" / "RELIABILITY.md"
 BLOCK = re.compile(r"(<!-- figures:start -->\n).*?(<!-- figures:end -->)", re.S)
 
 
-def figures_block(results: dict[str, Any], quick: bool, seconds: float) -> str:
-    """The Markdown table of one run's figures."""
+def figures_block(results: dict[str, Any]) -> str:
+    """The Markdown table of one recorded run's figures (``chaos/results/latest.json``)."""
     kills, faults, fuzz, database = (
         results["kills"], results["faults"], results["fuzz"], results["database"]
     )  # fmt: skip
@@ -83,13 +82,27 @@ def figures_block(results: dict[str, Any], quick: bool, seconds: float) -> str:
         rows.append(
             ("PostgreSQL read-only", "not run (no CHAOS_DATABASE_URL or TEST_DATABASE_URL)")
         )
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    machine = results["machine"]
     head = (
-        f"Last run: {stamp}, {'reduced (--quick)' if quick else 'full'}, {seconds:.0f} s, "
-        f"Python {machine()['python']}, {machine()['cpus']} CPUs.\n\n"
-        "| Drill | Figure |\n|---|---|\n"
+        f"Last run: {results['at']}, {'reduced (--quick)' if results['quick'] else 'full'}, "
+        f"{results['seconds']:.0f} s, on {machine['cpus']} x {machine['processor']}, "
+        f"Python {machine['python']}, SQLite {machine.get('sqlite')}"
+        f"{', PostgreSQL ' + results['postgresql'] if results.get('postgresql') else ''}."
+        "\n\n| Drill | Figure |\n|---|---|\n"
     )
     return head + "".join(f"| {name} | {value} |\n" for name, value in rows)
+
+
+def render(text: str, results: dict[str, Any]) -> str:
+    """docs/RELIABILITY.md with its figures block rewritten from ``results``."""
+    return BLOCK.sub(lambda m: m[1] + figures_block(results) + m[2], text)
+
+
+def write_document(results: dict[str, Any]) -> None:
+    """Rewrites the figures block of docs/RELIABILITY.md from a recorded run."""
+    RELIABILITY.write_text(
+        render(RELIABILITY.read_text(encoding="utf-8"), results), encoding="utf-8"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,17 +113,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     postgres = os.environ.get("CHAOS_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     results = run_all(args.quick, postgres or None)
-    seconds = time.perf_counter() - started
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps({"quick": args.quick, "machine": machine(), **results}, indent=2) + "\n",
-        encoding="utf-8",
+    results.update(
+        quick=args.quick,
+        at=now(),
+        seconds=round(time.perf_counter() - started),
+        machine=machine(),
     )
-    block = figures_block(results, args.quick, seconds)
-    print(block)
-    if RELIABILITY.exists():
-        text = RELIABILITY.read_text(encoding="utf-8")
-        RELIABILITY.write_text(BLOCK.sub(lambda m: m[1] + block + m[2], text), encoding="utf-8")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(figures_block(results))
+    write_document(results)
     problems = failures(results)
     for problem in problems:
         print(f"FAILED: {problem}")

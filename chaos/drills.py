@@ -388,6 +388,15 @@ async def _cut_off(connection: Any, database: str) -> None:
     )
 
 
+async def server_version(postgres_url: str) -> str:
+    """The PostgreSQL server's version, for the record of the run."""
+    connection = await asyncpg.connect(_asyncpg_dsn(postgres_url))
+    try:
+        return str(await connection.fetchval("SHOW server_version"))
+    finally:
+        await connection.close()
+
+
 def _asyncpg_dsn(url: str) -> str:
     """A SQLAlchemy ``postgresql+asyncpg://`` URL as a plain DSN for asyncpg."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -410,7 +419,7 @@ def run_all(quick: bool, postgres_url: str | None = None) -> dict[str, Any]:
 
     async def everything() -> dict[str, Any]:
         small = quick
-        results = {
+        results: dict[str, Any] = {
             "kills": await kills(
                 people=20 if small else 200, kill_count=2 if small else 10, seed=1,
                 patience=6 if small else PATIENCE,
@@ -425,6 +434,7 @@ def run_all(quick: bool, postgres_url: str | None = None) -> dict[str, Any]:
             results["read_only"] = await read_only_database(
                 postgres_url, people=10 if small else 50, seconds=4, seed=5
             )
+            results["postgresql"] = await server_version(postgres_url)
         return results
 
     return asyncio.run(everything())
