@@ -27,6 +27,8 @@ from bench.echo_bot import request_for
 from bot.app import broadcast_bot
 from bot.broadcasting import Broadcaster
 from bot.config import load_settings
+from bot.limits import Limits
+from bot.sender import Sender
 from storage.broadcasts import BroadcastStore
 from storage.columns import utc_now
 from storage.database import Database
@@ -89,15 +91,25 @@ def telegram_bot(standin: str, connections: int) -> Bot:
     return Bot(TOKEN, base_url=f"{standin}/bot", request=request_for("aiohttp", connections))
 
 
-def closer_bot(standin: str, connections: int) -> Bot:
-    """The Bot the Closer process broadcasts with (``bot.app.broadcast_bot``), as shipped."""
+def closer_sender(standin: str, rate: float, connections: int) -> Sender:
+    """The sender the Closer process broadcasts through, with its broadcast Bot
+    (``bot.app.broadcast_bot``) and its limits, as shipped; the overall limit is the
+    broadcast rate (paid broadcasts), since nothing else is sent."""
     settings = load_settings(
         _env_file=None,  # a developer's .env must not change what is measured
         telegram_bot_token=TOKEN,
         telegram_api_base_url=standin,
         broadcast_concurrency=connections,
+        broadcast_rate=rate,
+        telegram_messages_per_second=rate,
     )
-    return broadcast_bot(settings)
+    bot = broadcast_bot(settings)
+    return Sender(
+        bot,
+        Limits(settings.rates),
+        broadcast_bot=bot,
+        broadcast_in_flight=settings.broadcast_concurrency,
+    )
 
 
 async def bare(standin: str, seconds: float, people: int, concurrency: int) -> dict[str, Any]:
@@ -139,8 +151,9 @@ async def closer(
     prepared = time.perf_counter()
     total = await store.start(broadcast_id)
     recipients_seconds = time.perf_counter() - prepared
-    async with closer_bot(standin, concurrency) as bot:
-        broadcaster = Broadcaster(bot, store, rate=rate, concurrency=concurrency)
+    sender = closer_sender(standin, rate, concurrency)
+    async with sender.broadcast_bot:
+        broadcaster = Broadcaster(sender, store, rate=rate, concurrency=concurrency)
         started = time.perf_counter()
         task = broadcaster.launch(broadcast_id)
         try:

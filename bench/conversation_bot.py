@@ -24,7 +24,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from telegram import InputFile, Update
+from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
@@ -119,11 +119,12 @@ def build_conversation_application(
                     parse_mode=ParseMode.HTML,
                 )
                 continue
+            markup = keyboard(bubble.buttons)
             await context.bot.send_message(
                 chat.id,
                 bubble.html,
                 parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(bubble.buttons),
+                reply_markup=InlineKeyboardMarkup.de_json(markup, None) if markup else None,
             )
         return step.id
 

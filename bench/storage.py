@@ -2,8 +2,11 @@
 
 A stored event is everything the bot does in the database for a person's tap or message:
 claim the update id (so a redelivered update is applied once), touch the user, load the
-conversation, run the engine, write the snapshot and the answer, and commit, all in one
-transaction (``ConversationService.handle`` with an update id, as the handlers call it).
+conversation, run the engine, write the snapshot, the answer and the calls that show the
+turn (outbox rows), and commit, all in one transaction (``ConversationService.apply``
+with an update id, as the handlers call it); and, as if Telegram confirmed every call at
+once, the record of their delivery (deleting those rows), which rides in the next
+transaction as it does in the bot.
 
 Each figure comes with two baselines measured in the same run: the engine alone (the same
 events, the same conversations, no database), and the cheapest possible write transaction
@@ -34,10 +37,12 @@ from dialogs.content_model import StepKind
 from dialogs.engine import DialogueEngine
 from dialogs.events import Begin, Choose, Event
 from dialogs.snapshot import Snapshot
+from storage.batches import BatchWriter
 from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.errors import StorageUnavailableError
 from storage.migrate import migrate
+from storage.outbox import Delivered, OutboxStore
 from storage.records import UserProfile
 
 POSTGRES_URL = os.environ.get(
@@ -68,7 +73,7 @@ async def stored_events(service: ConversationService, users: int, first_id: int)
         event: Event = Begin()
         while True:
             started = time.perf_counter_ns()
-            turn = await service.handle(user, event, update_id=next(_update_ids))
+            turn = await service.apply(user, event, update_id=next(_update_ids))
             timings.append(time.perf_counter_ns() - started)
             if turn is None or engine.step(turn.snapshot.state).kind is StepKind.END:
                 break
@@ -118,12 +123,16 @@ async def measure(database: Database, users: int) -> dict[str, Any]:
     """All figures for one database."""
     await migrate(database)
     engine = default_engine()
-    service = ConversationService(engine, ConversationStore(database))
+    writer = BatchWriter(database)
+    outbox = OutboxStore(database, writer, owner="bench")
+    outbox.listener = lambda rows: outbox.record(Delivered(ids=[row.id for row in rows]))
+    service = ConversationService(engine, ConversationStore(database, writer, outbox))
     await stored_events(service, 5, 10_000_000)  # warm up pools and caches
     sequential = await stored_events(service, users, 20_000_000)
     alone = engine_alone(engine, users)
     floor = await bare_commits(database, 500)
     throughput = await concurrent_throughput(service, 50, 30_000_000)
+    await writer.close()
     median_us = statistics.median(sequential) / 1000
     floor_us = statistics.median(floor) / 1000
     engine_us = statistics.median(alone) / 1000

@@ -8,6 +8,9 @@ Composing: /broadcast, then the admin's next message (text, photo, video or docu
 formatted as they like) becomes the draft. The bot copies it back as a preview, exactly as
 recipients will get it, under a panel to pick the audience (with its size) and send or
 cancel. Once sent, the panel shows progress every few seconds, with a button to stop.
+
+Everything the admins are shown goes through the outbox like any reply (committed, then
+delivered in order); the panel's message id is learnt when it is delivered.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, InputFile, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram import BotCommand, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -28,17 +31,20 @@ from telegram.ext import (
     filters,
 )
 
+from bot import attachments, replies
 from bot.broadcasting import Broadcaster, Progress
 from bot.markup import (
     AdminData,
     AdminVerb,
+    Markup,
     audience_key,
     panel_keyboard,
     parse_admin,
     stop_keyboard,
 )
+from bot.sender import Sender
 from bot.services import Services
-from bot.statistics import funnel, funnel_chart, report
+from bot.statistics import funnel, report
 from storage.broadcasts import (
     Audience,
     AudienceKind,
@@ -48,6 +54,7 @@ from storage.broadcasts import (
     DeliveryStatus,
 )
 from storage.columns import utc_now
+from storage.records import Call
 from storage.stats import count_everything
 from storage.updates import claim_update
 
@@ -65,19 +72,16 @@ class AdminHandlers:
     def __init__(
         self,
         services: Services,
-        application: Application[Any, Any, Any, Any, Any, Any],
         *,
-        broadcast_bot: Bot,
         rate: float,
         concurrency: int,
         report_every: timedelta,
     ) -> None:
         self.services = services
-        self.bot = application.bot
         self.texts = services.engine.content.admin
         self.store = BroadcastStore(services.database, services.engine.content.first_step.id)
         self.broadcaster = Broadcaster(
-            broadcast_bot,
+            services.sender,
             self.store,
             rate=rate,
             concurrency=concurrency,
@@ -106,13 +110,13 @@ class AdminHandlers:
         commands = self.texts.commands
         return [*everyone, *(BotCommand(name, commands[name]) for name in ADMIN_COMMANDS)]
 
-    async def publish_menu(self, everyone: list[BotCommand]) -> None:
+    async def publish_menu(self, sender: Sender, everyone: list[BotCommand]) -> None:
         """Shows the admin commands in each admin's own chat (and nowhere else)."""
+        commands = [command.to_dict() for command in self.menu(everyone)]
         for admin_id in self.services.admin_ids:
+            scope = {"type": "chat", "chat_id": admin_id}
             try:
-                await self.bot.set_my_commands(
-                    self.menu(everyone), scope=BotCommandScopeChat(admin_id)
-                )
+                await sender.call("setMyCommands", {"commands": commands, "scope": scope})
             except TelegramError as error:  # an admin who never opened the bot has no chat yet
                 log.info("admin menu not set for %s: %s", admin_id, error)
 
@@ -142,11 +146,20 @@ class AdminHandlers:
             await self._tell(admin, self.texts.not_broadcastable)
             raise ApplicationHandlerStop
         await self.store.attach(broadcast_id, message.chat_id, message.message_id, kind)
-        await self._tell(admin, self.texts.preview)
-        await self.bot.copy_message(admin, message.chat_id, message.message_id)
+        copy = {
+            "chat_id": admin,
+            "from_chat_id": message.chat_id,
+            "message_id": message.message_id,
+        }
         text, markup = await self._panel(broadcast_id, Audience())
-        panel = await self.bot.send_message(admin, text, reply_markup=markup)
-        await self.store.set_panel(broadcast_id, panel.message_id)
+        panel = replies.text(admin, text, markup)
+        await self._send(
+            [
+                replies.text(admin, self.texts.preview),
+                Call(admin, "copyMessage", copy),
+                Call(panel.chat_id, panel.method, panel.params, {"panel": broadcast_id}),
+            ]
+        )
         raise ApplicationHandlerStop
 
     async def on_cancel(self, update: Update, context: Context) -> None:
@@ -170,39 +183,36 @@ class AdminHandlers:
             raise ApplicationHandlerStop
         info = await self.store.info(data.broadcast_id)
         if info is None:
-            await _answer(query, self.services.engine.content.ui.stale)
+            stale = self.services.engine.content.ui.stale
+            await self._send([replies.answer(query.from_user.id, query.id, stale)])
             raise ApplicationHandlerStop
-        await self._act(query, data, info)
+        await self._send(await self._act(query, data, info))
         raise ApplicationHandlerStop
 
-    async def _act(self, query: Any, data: AdminData, info: BroadcastInfo) -> None:
+    async def _act(self, query: Any, data: AdminData, info: BroadcastInfo) -> list[Call]:
+        """Carries out a panel button; returns what to show for it."""
         texts = self.texts
+        admin = query.from_user.id
+        done = replies.answer(admin, query.id)
         if data.verb is AdminVerb.AUDIENCE and info.status is BroadcastStatus.DRAFT:
             audience = _audience_from_key(data.audience)
             await self.store.set_audience(info.id, audience)
             text, markup = await self._panel(info.id, audience)
-            await _answer(query, None)
-            await _edit(query, text, markup)
-        elif data.verb is AdminVerb.SEND and info.status is BroadcastStatus.DRAFT:
+            return [done, *_edit(query, text, markup)]
+        if data.verb is AdminVerb.SEND and info.status is BroadcastStatus.DRAFT:
             if await self.store.audience_size(info.audience) == 0:
-                await _answer(query, texts.empty_audience, alert=True)
-                return
+                return [replies.answer(admin, query.id, texts.empty_audience, alert=True)]
             total = await self.store.start(info.id)
-            await _answer(query, None)
-            progress = Progress(total=total)
-            await _edit(
-                query, self._progress_text(info.id, progress), stop_keyboard(info.id, texts.stop)
-            )
             self.broadcaster.launch(info.id)
-        elif data.verb in (AdminVerb.CANCEL, AdminVerb.STOP) and await self.store.cancel(info.id):
-            await _answer(query, None)
+            text = self._progress_text(info.id, Progress(total=total))
+            return [done, *_edit(query, text, stop_keyboard(info.id, texts.stop))]
+        if data.verb in (AdminVerb.CANCEL, AdminVerb.STOP) and await self.store.cancel(info.id):
             if data.verb is AdminVerb.CANCEL:
-                await _edit(query, texts.cancelled.format(id=info.id), None)
-            # a running broadcast stops at its next window and reports how far it got
-        else:
-            await _answer(query, self.services.engine.content.ui.stale)
+                return [done, *_edit(query, texts.cancelled.format(id=info.id), None)]
+            return [done]  # a running broadcast stops at its next window and reports
+        return [replies.answer(admin, query.id, self.services.engine.content.ui.stale)]
 
-    async def _panel(self, broadcast_id: int, audience: Audience) -> tuple[str, Any]:
+    async def _panel(self, broadcast_id: int, audience: Audience) -> tuple[str, Markup]:
         size = await self.store.audience_size(audience)
         text = self.texts.panel.format(
             id=broadcast_id, audience=self._audience_name(audience), size=f"{size:,}"
@@ -261,15 +271,10 @@ class AdminHandlers:
                 duration=_duration(elapsed.total_seconds()),
             )
             markup = None
-        try:
-            await self.bot.edit_message_text(
-                text, chat_id=info.created_by, message_id=info.panel_message_id, reply_markup=markup
-            )
-        except BadRequest as error:
-            if "not modified" not in str(error).lower():
-                raise
+        calls = [replies.edit(info.created_by, info.panel_message_id, text, markup)]
         if final:
-            await self._tell(info.created_by, text)
+            calls.append(replies.text(info.created_by, text))
+        await self._send(calls)
 
     def _progress_text(self, broadcast_id: int, progress: Progress) -> str:
         rate = progress.rate
@@ -315,15 +320,22 @@ class AdminHandlers:
         engine = self.services.engine
         counts = await count_everything(self.services.database, utc_now())
         totals = await self.store.totals()
-        chart = funnel_chart(funnel(engine, counts))
-        await self.bot.send_photo(
-            admin, InputFile(chart, filename="funnel.png"), caption=self.texts.chart_caption
+        chart = attachments.funnel([(step.title, step.reached) for step in funnel(engine, counts)])
+        photo = {"chat_id": admin, "photo": chart, "caption": self.texts.chart_caption}
+        await self._send(
+            [
+                Call(admin, "sendPhoto", photo),
+                replies.text(admin, report(engine, self.texts, counts, totals)),
+            ]
         )
-        await self._tell(admin, report(engine, self.texts, counts, totals))
         raise ApplicationHandlerStop
 
     async def _tell(self, chat_id: int, text: str) -> None:
-        await self.services.responder.send_text(chat_id, text)
+        await self._send([replies.text(chat_id, text)])
+
+    async def _send(self, calls: list[Call]) -> None:
+        """Commits what the admin is shown; the outbox delivers it."""
+        await self.services.outbox.enqueue(calls)
 
 
 def _user_id(update: Update) -> int:
@@ -347,19 +359,12 @@ def _audience_from_key(key: str | None) -> Audience:
     return Audience(AudienceKind(key or "all"))
 
 
-async def _answer(query: Any, text: str | None, alert: bool = False) -> None:
-    try:
-        await query.answer(text, show_alert=alert)
-    except TelegramError as error:
-        log.info("could not answer an admin's tap: %s", error)
-
-
-async def _edit(query: Any, text: str, markup: Any) -> None:
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as error:
-        if "not modified" not in str(error).lower():
-            log.info("could not update an admin panel: %s", error)
+def _edit(query: Any, text: str, markup: Markup | None) -> list[Call]:
+    """The tapped panel rewritten (nothing, if Telegram no longer shows it to the bot)."""
+    message = query.message
+    if not isinstance(message, Message):
+        return []
+    return [replies.edit(message.chat.id, message.message_id, text, markup)]
 
 
 def _duration(seconds: float) -> str:

@@ -12,7 +12,10 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
+import secrets
 import signal
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,22 +26,29 @@ from bot.admin import AdminHandlers
 from bot.commands import menu, publish_menu
 from bot.config import BotMode, Settings
 from bot.conversation import ConversationService
+from bot.delivery import Delivery
 from bot.handlers import HANDLED_COMMANDS, Handlers
 from bot.housekeeping import Housekeeping
 from bot.http import AiohttpRequest
 from bot.intake import Dispatcher, PollingIntake, WebhookIntake
-from bot.responder import Responder
+from bot.limits import Limits
 from bot.sender import Sender
 from bot.services import Services
 from dialogs import default_engine
+from dialogs.content_model import Action
+from dialogs.events import Act
+from storage.batches import BatchWriter
 from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.inbox import Inbox
-from storage.owed import mark_owed
+from storage.outbox import OutboxStore
 from storage.schema import ensure_schema
 from storage.users import UserStore
 
 log = logging.getLogger(__name__)
+#: Seconds to wait for Telegram's answer to a call (PTB's default): a hung call is retried
+#: by the sender rather than holding its chat for long.
+READ_TIMEOUT = 5.0
 
 
 @dataclass
@@ -50,6 +60,8 @@ class Running:
     intake: PollingIntake | WebhookIntake
     housekeeping: Housekeeping
     admin: AdminHandlers
+    delivery: Delivery
+    writer: BatchWriter
 
 
 def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -64,7 +76,7 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
         .request(
             AiohttpRequest(
                 connection_pool_size=settings.telegram_pool_size,
-                read_timeout=10,
+                read_timeout=READ_TIMEOUT,
                 write_timeout=10,
                 connect_timeout=5,
                 pool_timeout=10,
@@ -73,6 +85,11 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
         .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=10))
         .build()
     )
+
+
+def process_token() -> str:
+    """Who owns outbox rows: unique to this process, readable in the database."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 async def run_bot(
@@ -88,40 +105,57 @@ async def run_bot(
         engine = default_engine()
         commands = menu(engine.content, HANDLED_COMMANDS)
         application = build_application(settings)
-        users = UserStore(database)
+        writer = BatchWriter(database)
+        outbox = OutboxStore(database, writer, owner=process_token())
         sender = Sender(
-            on_blocked=lambda chat_id: users.set_blocked(chat_id, True),
+            application.bot,
+            Limits(settings.rates),
+            broadcast_bot=broadcast_bot(settings),
             in_flight=settings.telegram_pool_size,
+            broadcast_in_flight=settings.broadcast_concurrency,
         )
-        store = ConversationStore(database)
+        conversations = ConversationService(
+            engine, ConversationStore(database, writer, outbox), settings.checkin_delay
+        )
+        users = UserStore(database)
         services = Services(
             engine=engine,
             database=database,
-            conversations=ConversationService(engine, store, settings.checkin_delay),
+            conversations=conversations,
             users=users,
+            outbox=outbox,
             sender=sender,
-            responder=Responder(
-                application.bot,
-                sender,
-                on_undelivered=lambda chat_id: mark_owed(database, chat_id),
-                on_delivered=store.note_delivered,
-            ),
             admin_ids=settings.admin_ids,
         )
+        delivery = Delivery(
+            outbox,
+            sender,
+            takes_over_everything=database.is_sqlite,
+            resume=lambda chat_id: _resume(services, chat_id),
+        )
+        outbox.listener = delivery.take
         Handlers(services).register(application)
         admin = AdminHandlers(
             services,
-            application,
-            broadcast_bot=broadcast_bot(settings),
             rate=settings.broadcast_rate,
             concurrency=settings.broadcast_concurrency,
             report_every=settings.broadcast_progress_interval,
         )
         admin.register(application)
-        async with application, admin.broadcaster.bot:
+        async with application, sender.broadcast_bot:
             await application.start()
             try:
-                await _serve(settings, application, services, admin, commands, stop, started)
+                await _serve(
+                    settings,
+                    application,
+                    services,
+                    admin,
+                    delivery,
+                    writer,
+                    commands,
+                    stop,
+                    started,
+                )
             finally:
                 await application.stop()
     finally:
@@ -134,16 +168,18 @@ async def _serve(
     application: Application[Any, Any, Any, Any, Any, Any],
     services: Services,
     admin: AdminHandlers,
+    delivery: Delivery,
+    writer: BatchWriter,
     commands: list[BotCommand],
     stop: asyncio.Event,
     started: asyncio.Future[Running] | None,
 ) -> None:
     """Publishes the menus, resumes broadcasts, and runs the loops until stopped."""
-    await publish_menu(application.bot, commands)
-    await admin.publish_menu(commands)
+    await publish_menu(services.sender, commands)
+    await admin.publish_menu(services.sender, commands)
     await admin.broadcaster.resume()
     dispatcher = Dispatcher(application)
-    intake = _intake(settings, application, dispatcher, services.conversations.store)
+    intake = _intake(settings, application, dispatcher, writer)
     housekeeping = Housekeeping(
         services,
         reminder_delay=settings.reminder_delay,
@@ -155,19 +191,34 @@ async def _serve(
     gc.freeze()
     log.info("Closer is up (%s, %s)", settings.bot_mode.value, services.database.describe())
     if started is not None:
-        started.set_result(Running(services, dispatcher, intake, housekeeping, admin))
+        started.set_result(
+            Running(services, dispatcher, intake, housekeeping, admin, delivery, writer)
+        )
     try:
-        await _until_stopped(stop, intake.run(stop), housekeeping.run(stop, intake.caught_up))
+        await _until_stopped(
+            stop,
+            intake.run(stop),
+            housekeeping.run(stop, intake.caught_up),
+            delivery.run(stop),
+        )
     finally:
         await admin.broadcaster.close()
-        store = services.conversations.store
-        await store.close()  # the last delivery notes, so a clean stop leaves nothing owed
+        await delivery.close()
+        await writer.close()  # the last records of what was delivered
         log.info(
-            "handled %d updates; stored %d events in %d transactions",
+            "handled %d updates; stored %d events in %d transactions; delivered %d calls",
             dispatcher.processed,
-            store.events_committed,
-            store.batches_committed,
+            services.conversations.store.events_committed,
+            writer.batches_committed,
+            delivery.delivered,
         )
+
+
+async def _resume(services: Services, chat_id: int) -> None:
+    """Shows someone their current question (an owed reply from before the outbox)."""
+    stored = await services.users.profile(chat_id)
+    if stored is not None:
+        await services.conversations.apply(stored, Act(Action.CONTINUE))
 
 
 def broadcast_bot(settings: Settings) -> Bot:
@@ -175,7 +226,7 @@ def broadcast_bot(settings: Settings) -> Bot:
     root = settings.telegram_api_base_url
     request = AiohttpRequest(
         connection_pool_size=settings.broadcast_concurrency,
-        read_timeout=10,
+        read_timeout=READ_TIMEOUT,
         write_timeout=10,
         connect_timeout=5,
         pool_timeout=30,
@@ -189,10 +240,10 @@ def _intake(
     settings: Settings,
     application: Application[Any, Any, Any, Any, Any, Any],
     dispatcher: Dispatcher,
-    store: ConversationStore,
+    writer: BatchWriter,
 ) -> PollingIntake | WebhookIntake:
     if settings.bot_mode is BotMode.POLLING:
-        return PollingIntake(application.bot, dispatcher, Inbox(store))
+        return PollingIntake(application.bot, dispatcher, Inbox(writer))
     assert settings.webhook_url is not None
     assert settings.webhook_secret_token is not None
     return WebhookIntake(

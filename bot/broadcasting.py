@@ -1,11 +1,13 @@
 """Delivering a broadcast in the background, inside Telegram's limits, across restarts.
 
-A pool of senders copies the admin's message to each recipient. They share one pacer, so
-sends are spaced evenly at ``BROADCAST_RATE`` a second (Telegram asks for about 30; paid
-broadcasts allow up to 1000), and a 429 pauses all of them for ``retry_after``. A feeder
-keeps a small queue of recipients claimed ahead from the database and, in the same
-transaction, records the outcomes of those already sent. A 403 marks the person as having
-blocked the bot; network errors are retried a few times, then recorded as failed.
+A pool of workers copies the admin's message to each recipient through the sender
+(``bot/sender.py``), which holds the limits: ``BROADCAST_RATE`` a second (Telegram asks
+for about 30; paid broadcasts allow up to 1000) inside the bot's overall budget, always
+behind people's replies, and a 429 pauses every broadcast send for ``retry_after``. A
+feeder keeps a small queue of recipients claimed ahead from the database and, in the same
+transaction, records the outcomes of those already sent (this ledger, not the outbox, is
+what a broadcast's delivery is recorded in). A 403 marks the person as having blocked the
+bot; network errors are retried by the sender, then recorded as failed.
 
 Doubles after a crash, and why at most one window. A recipient is claimed (``sending``)
 in the same transaction that records earlier outcomes, and the feeder never lets more than
@@ -16,10 +18,10 @@ pending and are sent again, and only the ones whose send had in fact reached Tel
 it twice. Doubles <= window = max(concurrency, rate / 10): 8 at the defaults (30 a second,
 8 at once), 40 in the crash test (400 a second), which asserts exactly that.
 
-Few connections, on purpose: the rate is at most concurrency / round trip, and every
-connection costs CPU to keep; on loopback 4 or 8 calls at once reach 1000 a second
-(BENCHMARKS.md). Raise BROADCAST_CONCURRENCY when Telegram's round trip, not the CPU, is
-what limits the rate.
+Few connections, on purpose (the sender's broadcast pool): the rate is at most
+concurrency / round trip, and every connection costs CPU to keep; on loopback 4 or 8
+calls at once reach 1000 a second (BENCHMARKS.md). Raise BROADCAST_CONCURRENCY when
+Telegram's round trip, not the CPU, is what limits the rate.
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from telegram import Bot
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import RetryAfter, TelegramError
 
+from bot.limits import Priority
+from bot.sender import BlockedError, Sender
 from bot.waiting import first_of
 from storage.broadcasts import (
     BroadcastInfo,
@@ -47,47 +50,6 @@ from storage.broadcasts import (
 from storage.errors import StorageUnavailableError
 
 log = logging.getLogger(__name__)
-
-#: Tries per recipient for transient errors (network, 5xx, timeouts) before "failed".
-ATTEMPTS = 3
-#: How long a 429 may ask us to wait before that recipient is recorded as failed.
-LONGEST_PAUSE = 300.0
-
-
-class Pacer:
-    """A token bucket: ``rate`` sends a second on average, a short burst to catch up.
-
-    Even spacing alone falls short at high rates: the event loop wakes sleepers on a
-    millisecond clock, so a 1 ms gap often becomes 2. The bucket (holding 5% of a second's
-    worth) lets the next sends make up for a late wake-up, and never lets the average
-    exceed the rate. A 429 empties it and stops everyone for ``retry_after``.
-    """
-
-    def __init__(self, rate: float, burst: float | None = None) -> None:
-        self.rate = rate
-        self.burst = burst if burst is not None else max(1.0, rate * 0.05)
-        self._tokens = 1.0
-        self._stamp = time.monotonic()
-        self._paused_until = 0.0
-
-    async def slot(self) -> None:
-        """Waits for this sender's turn."""
-        while True:
-            now = time.monotonic()
-            if now < self._paused_until:
-                await asyncio.sleep(self._paused_until - now)
-                continue
-            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-            self._stamp = now
-            if self._tokens >= 1:
-                self._tokens -= 1
-                return
-            await asyncio.sleep((1 - self._tokens) / self.rate)
-
-    def pause(self, seconds: float) -> None:
-        """Nobody sends for ``seconds`` (Telegram said 429)."""
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
-        self._tokens = 0.0
 
 
 @dataclass
@@ -128,7 +90,7 @@ class Broadcaster:
 
     def __init__(
         self,
-        bot: Bot,
+        sender: Sender,
         store: BroadcastStore,
         *,
         rate: float,
@@ -136,7 +98,7 @@ class Broadcaster:
         report: Callable[[BroadcastInfo, Progress, bool], object] | None = None,
         report_every: timedelta = timedelta(seconds=3),
     ) -> None:
-        self.bot = bot
+        self.sender = sender
         self.store = store
         self.rate = rate
         self.concurrency = concurrency
@@ -190,7 +152,6 @@ class _Run:
         self.queue: asyncio.Queue[int] = asyncio.Queue()
         self.settled: list[Outcome] = []
         self.room = asyncio.Event()
-        self.pacer = Pacer(broadcaster.rate)
         self.progress = Progress(total=0)
 
     async def deliver(self) -> Progress:
@@ -285,30 +246,22 @@ class _Run:
     async def _send_one(self, info: BroadcastInfo, user_id: int) -> Outcome:
         assert info.source_chat_id is not None
         assert info.source_message_id is not None
-        failures = 0
-        while True:
-            await self.pacer.slot()
-            try:
-                await self.owner.bot.copy_message(
-                    user_id, info.source_chat_id, info.source_message_id
-                )
-                return Outcome(user_id, DeliveryStatus.SENT)
-            except RetryAfter as error:
-                wait = _seconds(error.retry_after)
-                if wait > LONGEST_PAUSE:
-                    return Outcome(user_id, DeliveryStatus.FAILED, f"asked to wait {wait:.0f} s")
-                log.info("broadcast %s: 429, everyone waits %.0f s", info.id, wait)
-                self.pacer.pause(wait)
-            except Forbidden:
-                return Outcome(user_id, DeliveryStatus.BLOCKED, "blocked the bot")
-            except BadRequest as error:
-                return Outcome(user_id, DeliveryStatus.FAILED, str(error)[:250])
-            except TelegramError as error:  # network errors, timeouts, 5xx: transient
-                failures += 1
-                if failures >= ATTEMPTS:
-                    reason = f"{type(error).__name__}: {error}"
-                    return Outcome(user_id, DeliveryStatus.FAILED, reason[:250])
-                await asyncio.sleep(0.5 * 2 ** (failures - 1))
+        copy = {
+            "chat_id": user_id,
+            "from_chat_id": info.source_chat_id,
+            "message_id": info.source_message_id,
+        }
+        try:
+            await self.owner.sender.call(
+                "copyMessage", copy, chat_id=user_id, priority=Priority.BROADCAST
+            )
+        except BlockedError:
+            return Outcome(user_id, DeliveryStatus.BLOCKED, "blocked the bot")
+        except RetryAfter as error:
+            return Outcome(user_id, DeliveryStatus.FAILED, f"asked to wait {error.retry_after} s")
+        except TelegramError as error:  # refused, or still failing after the sender's retries
+            return Outcome(user_id, DeliveryStatus.FAILED, f"{type(error).__name__}: {error}"[:250])
+        return Outcome(user_id, DeliveryStatus.SENT)
 
     async def _reporter(self, info: BroadcastInfo) -> None:
         report = self.owner.report
@@ -325,8 +278,3 @@ class _Run:
 async def _maybe_await(value: object) -> None:
     if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
         await value
-
-
-def _seconds(value: object) -> float:
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

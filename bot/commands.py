@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats
+from telegram import BotCommand
 
+from bot.sender import Sender
 from dialogs.content_model import Content
 
 #: The order commands appear in the menu: the dialogue first, then data and settings.
@@ -47,6 +48,12 @@ def menu(content: Content, handled: frozenset[str]) -> list[BotCommand]:
     return [BotCommand(command, content.commands[command]) for command in ordered]
 
 
-async def publish_menu(bot: Bot, commands: list[BotCommand]) -> None:
+async def publish_menu(sender: Sender, commands: list[BotCommand]) -> None:
     """Shows the menu in every private chat."""
-    await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
+    await sender.call(
+        "setMyCommands",
+        {
+            "commands": [command.to_dict() for command in commands],
+            "scope": {"type": "all_private_chats"},
+        },
+    )

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.limits import Rates
 from storage.database import DEFAULT_DATABASE_URL, parse_database_url
 
 TELEGRAM_API = "https://api.telegram.org"
@@ -58,6 +59,10 @@ class Settings(BaseSettings):
     checkin_delay: Annotated[timedelta, NoDecode] = timedelta(days=7)
     reminder_check_interval: Annotated[timedelta, NoDecode] = timedelta(minutes=1)
     broadcast_rate: float = Field(default=30.0, gt=0, le=10_000)
+    telegram_messages_per_second: float = Field(default=30.0, ge=0, le=10_000)
+    telegram_chat_messages_per_second: float = Field(default=1.0, ge=0, le=1_000)
+    telegram_chat_burst: int = Field(default=6, ge=1, le=100)
+    telegram_group_messages_per_minute: float = Field(default=20.0, ge=0, le=10_000)
     broadcast_concurrency: int = Field(default=8, ge=1, le=256)
     telegram_pool_size: int = Field(default=16, ge=1, le=256)
     broadcast_progress_interval: Annotated[timedelta, NoDecode] = timedelta(seconds=3)
@@ -149,6 +154,27 @@ class Settings(BaseSettings):
             if self.webhook_secret_token is None:
                 raise ValueError("WEBHOOK_SECRET_TOKEN: webhook mode needs a secret token")
         return self
+
+    @model_validator(mode="after")
+    def _broadcasts_within_the_limit(self) -> Settings:
+        overall = self.telegram_messages_per_second
+        if overall and self.broadcast_rate > overall:
+            raise ValueError(
+                f"BROADCAST_RATE: {self.broadcast_rate:g} a second is over "
+                f"TELEGRAM_MESSAGES_PER_SECOND ({overall:g}); broadcasts share that budget"
+            )
+        return self
+
+    @property
+    def rates(self) -> Rates:
+        """Telegram's limits as the sender holds them (``bot/limits.py``)."""
+        return Rates(
+            overall=self.telegram_messages_per_second,
+            per_chat=self.telegram_chat_messages_per_second,
+            chat_burst=float(self.telegram_chat_burst),
+            per_group_minute=self.telegram_group_messages_per_minute,
+            broadcast=self.broadcast_rate,
+        )
 
     @property
     def token(self) -> str:

@@ -1,19 +1,22 @@
-"""The conversation service: one user event through the engine and into storage.
+"""The conversation service: one person's event through the engine and into storage.
 
 This is the seam between the dialogue (pure, in ``dialogs/``) and the database (in
-``storage/``). It knows neither Telegram nor SQL: it turns a stored conversation into a
-snapshot, lets the engine apply the event, and describes what changed for storage to
-commit in the same transaction as the update id.
+``storage/``): it turns a stored conversation into a snapshot, lets the engine apply the
+event, and hands storage what changed and the calls that show it (``bot/replies.py``), to
+commit together with the update id in one transaction. What is committed is then
+delivered by the outbox (``bot/delivery.py``); nothing here talks to Telegram.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from pydantic import ValidationError
 
+from bot import replies
+from bot.replies import Tap
 from dialogs.content_model import StepKind
 from dialogs.engine import DialogueEngine
 from dialogs.events import Event
@@ -23,6 +26,7 @@ from storage.columns import utc_now
 from storage.conversations import ConversationStore
 from storage.records import (
     AnswerWrite,
+    Call,
     ConversationUpdate,
     Decision,
     StoredConversation,
@@ -33,59 +37,45 @@ log = logging.getLogger(__name__)
 
 #: How long after the end the one check-in comes, unless CHECKIN_DELAY says otherwise.
 DEFAULT_CHECKIN_DELAY = timedelta(days=7)
-
-
-@dataclass(frozen=True, slots=True)
-class Applied:
-    """A committed turn, and since when its session is owed the turn's reply (None when
-    the turn changed nothing, e.g. a stale button)."""
-
-    turn: Turn
-    owed_since: datetime | None
+#: Makes the calls that show a turn: the chat, the turn, the tapped button, the chat's
+#: live keyboard as stored.
+Render = Callable[[int, Turn, Tap | None, int | None], Sequence[Call]]
 
 
 class ConversationService:
-    """Applies user events to their stored conversations."""
+    """Applies people's events to their stored conversations."""
 
     def __init__(
         self,
         engine: DialogueEngine,
         store: ConversationStore,
         checkin_delay: timedelta = DEFAULT_CHECKIN_DELAY,
+        render: Render = replies.for_turn,
     ) -> None:
         self.engine = engine
         self.store = store
         self.checkin_delay = checkin_delay
-
-    async def handle(
-        self, user: UserProfile, event: Event, update_id: int | None = None
-    ) -> Turn | None:
-        """Applies the event and commits the result; None if this update was applied before."""
-        applied = await self.apply(user, event, update_id)
-        return applied.turn if applied is not None else None
+        self.render = render
 
     async def apply(
         self,
         user: UserProfile,
         event: Event,
         update_id: int | None = None,
-        only_if_owed_since: datetime | None = None,
-    ) -> Applied | None:
-        """Like ``handle``, with when the turn was marked owed its reply (to note its
-        delivery). ``only_if_owed_since``: apply only if the session is still owed the reply
-        marked then (a re-send that someone's own event has overtaken is not needed)."""
+        tap: Tap | None = None,
+    ) -> Turn | None:
+        """Applies the event and commits the result and its calls; None if this update was
+        applied before. ``tap``: the button the event came from, which the calls answer."""
 
-        def decide(stored: StoredConversation | None) -> Decision[Turn | None]:
-            if only_if_owed_since is not None and (
-                stored is None or stored.reply_owed_at != only_if_owed_since
-            ):
-                return Decision(None, None)
+        def decide(stored: StoredConversation | None) -> Decision[Turn]:
             snapshot, unreadable = self._snapshot_of(stored, user.id)
             turn = self.engine.apply(snapshot, event, name=user.first_name)
-            return Decision(self._update_for(turn, unreadable), turn)
+            keyboard = stored.keyboard_message_id if stored is not None else None
+            calls = tuple(self.render(user.id, turn, tap, keyboard))
+            return Decision(self._update_for(turn, unreadable), turn, calls)
 
-        turn, owed_since = await self.store.apply_event_owed(user, update_id, decide)
-        return Applied(turn, owed_since) if turn is not None else None
+        committed = await self.store.apply(user, update_id, decide)
+        return committed.result if committed is not None else None
 
     async def current(self, user_id: int) -> Snapshot | None:
         """The user's current snapshot, adapted to the current content; None if none."""

@@ -13,14 +13,13 @@ suggests danger, the safety reply is the answer and nothing else runs.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from functools import partial
+from collections.abc import Sequence
 from typing import Any
 
-from telegram import InputFile, Update
+from telegram import Message as TelegramMessage
+from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import (
     Application,
@@ -33,16 +32,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot.conversation import Applied
-from bot.markup import CallbackKind, confirm_keyboard, parse_callback
-from bot.sender import BlockedError
+from bot import attachments, replies
+from bot.markup import CallbackKind, Markup, confirm_keyboard, parse_callback
+from bot.replies import Tap
 from bot.services import Services
 from dialogs.commands import COMMAND_ACTIONS, START_COMMAND
 from dialogs.content_model import Action
 from dialogs.events import Act, Begin, Choose, Event, Say, Unreadable
 from storage.errors import StorageUnavailableError
-from storage.records import UserProfile
-from storage.updates import claim_update
+from storage.records import Call, UserProfile
 
 log = logging.getLogger(__name__)
 
@@ -142,70 +140,60 @@ class Handlers:
             await self._settle_forget(update, erase=data.id == "yes")
             return
         event = _tap_event(data)
-        if event is None:
-            await _quietly(query.answer(self.ui.stale))
+        if event is None:  # data this bot never sends: forged
+            await self._reply(
+                update, [replies.answer(_profile(update).id, query.id, self.ui.stale)]
+            )
             return
-        applied = await self._apply(update, event)
-        if applied is None:
-            await self.services.responder.after_tap(query, None)
-        else:
-            await self.services.responder.after_tap(query, applied.turn, applied.owed_since)
+        await self._converse(update, event)
 
     async def on_unknown_command(self, update: Update, context: Context) -> None:
         """Says a command is unknown (admin commands are unknown to everyone else)."""
-        if await self._first_time(update):
-            await self._say(update, self.ui.unknown_command)
+        await self._say(update, self.ui.unknown_command)
 
     # ------------------------------------------------------------------ data rights
 
     async def on_export(self, update: Update, context: Context) -> None:
         """Sends everything stored about the person as a JSON file."""
         user = _profile(update)
-        if not await self._first_time(update):
-            return
         exported = await self.services.users.export(user.id)
         if exported is None:
             await self._say(update, self.ui.nothing_stored)
             return
-        body = json.dumps(exported, ensure_ascii=False, indent=2).encode("utf-8")
-        document = InputFile(body, filename="closer-my-data.json")
-        send = partial(context.bot.send_document, user.id, document, caption=self.ui.export_caption)
-        await self._call(user.id, "sendDocument", send)
+        body = json.dumps(exported, ensure_ascii=False, indent=2)
+        params = {
+            "chat_id": user.id,
+            "document": attachments.document("closer-my-data.json", body),
+            "caption": self.ui.export_caption,
+        }
+        await self._reply(update, [Call(user.id, "sendDocument", params)])
 
     async def on_forget(self, update: Update, context: Context) -> None:
         """Asks before erasing everything stored about the person."""
-        user = _profile(update)
-        if not await self._first_time(update):
-            return
         markup = confirm_keyboard(self.ui.forget_yes, self.ui.forget_no)
-        send = partial(
-            context.bot.send_message, user.id, self.ui.forget_confirm, reply_markup=markup
-        )
-        await self._call(user.id, "sendMessage", send)
+        await self._say(update, self.ui.forget_confirm, markup)
 
     async def _settle_forget(self, update: Update, erase: bool) -> None:
         query = update.callback_query
         assert query is not None
         user = _profile(update)
-        if not await self._first_time(update):
-            await _quietly(query.answer())
-            return
         if erase:
-            await self.services.users.delete(user.id)
-        await _quietly(query.answer())
-        text = self.ui.forgotten if erase else self.ui.kept
-        await _quietly(query.edit_message_text(text))
+            await self.services.users.delete(user.id)  # twice is the same as once
+        calls = [replies.answer(user.id, query.id)]
+        message = query.message
+        if isinstance(message, TelegramMessage):
+            text = self.ui.forgotten if erase else self.ui.kept
+            calls.append(replies.edit(message.chat.id, message.message_id, text))
+        await self._reply(update, calls)
 
     async def on_stop(self, update: Update, context: Context) -> None:
         """Stops new content (and reminders) for the person."""
-        if await self._first_time(update):
-            await self.services.users.set_subscribed(_profile(update), False)
+        await self.services.users.set_subscribed(_profile(update), False)
         await self._say(update, self.ui.unsubscribed)
 
     async def on_subscribe(self, update: Update, context: Context) -> None:
         """Starts new content again for the person."""
-        if await self._first_time(update):
-            await self.services.users.set_subscribed(_profile(update), True)
+        await self.services.users.set_subscribed(_profile(update), True)
         await self._say(update, self.ui.subscribed)
 
     # ------------------------------------------------------------------ outside the dialogue
@@ -214,16 +202,8 @@ class Handlers:
         """Tells a group or channel that the bot only talks in private chats."""
         chat = update.effective_chat
         assert chat is not None
-        if not await self._first_time(update):
-            return
-        # A channel may not let the bot post at all; the note is best effort.
-        await _quietly(
-            self._call(
-                chat.id,
-                "sendMessage",
-                partial(context.bot.send_message, chat.id, self.ui.private_only),
-            )
-        )
+        # A channel may not let the bot post at all; then the note is dropped.
+        await self._reply(update, [replies.text(chat.id, self.ui.private_only)])
 
     async def on_membership(self, update: Update, context: Context) -> None:
         """Records blocking and unblocking; greets a group the bot was added to."""
@@ -248,50 +228,70 @@ class Handlers:
         )
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is not None and chat.type == ChatType.PRIVATE:
-            await _quietly(self.services.responder.send_text(chat.id, self.ui.try_again))
+            await _quietly(self._send([replies.text(chat.id, self.ui.try_again)]))
 
     # ------------------------------------------------------------------ plumbing
 
     async def _converse(self, update: Update, event: Event) -> None:
-        """Applies an event from a message and sends the turn's messages."""
-        applied = await self._apply(update, event)
-        if applied is not None:
-            await self.services.responder.send(
-                _profile(update).id, applied.turn.messages, owed_since=applied.owed_since
-            )
-
-    async def _apply(self, update: Update, event: Event) -> Applied | None:
-        """Runs the event through engine and storage; a database outage gets a kind reply."""
+        """Applies an event and commits the calls that show its turn (the outbox delivers
+        them); a database outage gets a kind "try again" straight away instead."""
         user = _profile(update)
         try:
-            return await self.services.conversations.apply(user, event, update.update_id)
+            await self.services.conversations.apply(user, event, update.update_id, _tap(update))
         except StorageUnavailableError:
-            if update.callback_query is not None:
-                await _quietly(update.callback_query.answer(self.ui.try_again, show_alert=True))
-            else:
-                await self.services.responder.send_text(user.id, self.ui.try_again)
-            return None
+            await self._sorry(update)
 
-    async def _first_time(self, update: Update) -> bool:
-        """Claims the update id; False when Telegram delivers it again (it already ran)."""
+    async def _say(self, update: Update, text: str, markup: Markup | None = None) -> None:
+        """One sentence in reply to the update (once, however often it is delivered)."""
+        await self._reply(update, [replies.text(_profile_or_chat(update), text, markup)])
+
+    async def _reply(self, update: Update, calls: Sequence[Call]) -> None:
+        """Commits the calls with the update's id claimed (a redelivered update says
+        nothing twice); if the database is out, makes them at once, as best it can."""
         try:
-            return await claim_update(self.services.database, update.update_id)
+            await self.services.outbox.enqueue(calls, claim_update=update.update_id)
         except StorageUnavailableError:
-            return True  # better to answer twice than not at all
+            await self._send(calls)
 
-    async def _say(self, update: Update, text: str) -> None:
-        await self.services.responder.send_text(_profile(update).id, text)
+    async def _sorry(self, update: Update) -> None:
+        """The database is out: "try again in a moment", on the tapped button or in a message."""
+        query = update.callback_query
+        chat_id = _profile(update).id
+        if query is not None:
+            await self._send([replies.answer(chat_id, query.id, self.ui.try_again, alert=True)])
+        else:
+            await self._send([replies.text(chat_id, self.ui.try_again)])
 
-    async def _call(self, chat_id: int, what: str, operation: Callable[[], Awaitable[Any]]) -> None:
-        """A Bot API call with the sender's retries; a person who blocked us is let go."""
-        with contextlib.suppress(BlockedError):
-            await self.services.sender.call(chat_id, what, operation)
+    async def _send(self, calls: Sequence[Call]) -> None:
+        """Calls made now, without the outbox (only when it cannot be written)."""
+        for call in calls:
+            await _quietly(
+                self.services.sender.call(call.method, call.params, chat_id=call.chat_id)
+            )
 
 
 def _profile(update: Update) -> UserProfile:
     user = update.effective_user
     assert user is not None, "private-chat updates always have a user"
     return UserProfile(id=user.id, first_name=user.first_name or "", language=user.language_code)
+
+
+def _profile_or_chat(update: Update) -> int:
+    """Where a reply goes: the chat of the update, or the person's own."""
+    chat = update.effective_chat
+    return chat.id if chat is not None else _profile(update).id
+
+
+def _tap(update: Update) -> Tap | None:
+    """The tapped button an update carries, with the message it was on (if Telegram still
+    shows that message to the bot)."""
+    query = update.callback_query
+    if query is None:
+        return None
+    message = query.message
+    if not isinstance(message, TelegramMessage):
+        return Tap(query.id)
+    return Tap(query.id, message.message_id, message.text_html if message.text else None)
 
 
 def _command(update: Update) -> str:
@@ -313,7 +313,7 @@ def _tap_event(data: Any) -> Event | None:
 
 
 async def _quietly(awaitable: Any) -> None:
-    """Awaits a best-effort call (answering a tap, editing a note); failures are only logged."""
+    """Awaits a best-effort call; failures are only logged."""
     try:
         await awaitable
     except Exception as error:  # best effort by design: never let a courtesy call fail a turn

@@ -228,18 +228,20 @@ class PollingIntake:
             with contextlib.suppress(TelegramError):
                 await unparsed.call(self.bot, "getUpdates", offset=self.offset, limit=1, timeout=0)
 
+    async def _get_updates(self) -> Any:
+        """One long poll, its results left unparsed until needed."""
+        return await unparsed.call(
+            self.bot,
+            "getUpdates",
+            offset=self.offset,
+            timeout=self.timeout,
+            allowed_updates=list(ALLOWED_UPDATES),
+            read_timeout=self.timeout + 10,
+        )
+
     async def _next_batch(self, stop: asyncio.Event) -> list[dict[str, Any]]:
         """One getUpdates call (results left unparsed until needed); gives up on stop."""
-        poll = asyncio.ensure_future(
-            unparsed.call(
-                self.bot,
-                "getUpdates",
-                offset=self.offset,
-                timeout=self.timeout,
-                allowed_updates=list(ALLOWED_UPDATES),
-                read_timeout=self.timeout + 10,
-            )
-        )
+        poll = asyncio.ensure_future(self._get_updates())
         stopping = asyncio.ensure_future(stop.wait())
         done, _ = await asyncio.wait({poll, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if poll in done:

@@ -4,6 +4,8 @@ Engine messages are plain text; here they are HTML-escaped (so a name like ``<b>
 as typed), titles are set in bold, and buttons become inline keyboards whose callback data
 names the keyboard generation, the kind of button and its id. Callback data comes back
 from the client, so it is parsed strictly and anything unexpected is treated as stale.
+Keyboards are built in the Bot API's own JSON shape (``Markup``), which is what the outbox
+stores and the sender passes on.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from html import escape
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from typing import Any
 
 from dialogs.content_model import TELEGRAM_TEXT_LIMIT
 from dialogs.turn import Button, ButtonKind, Message, ProfilePicture
@@ -72,30 +73,33 @@ def callback_for(button: Button) -> CallbackData:
     return CallbackData(button.seq, kind, button.id)
 
 
-def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
+#: An inline keyboard as the Bot API takes it: ``{"inline_keyboard": [[button, ...], ...]}``.
+Markup = dict[str, Any]
+
+
+def _tile(label: str, data: str) -> dict[str, str]:
+    return {"text": label, "callback_data": data}
+
+
+def keyboard(buttons: tuple[Button, ...]) -> Markup | None:
     """Answers one per row (they are sentences), moves two per row underneath."""
     if not buttons:
         return None
-    rows: list[list[InlineKeyboardButton]] = []
-    moves: list[InlineKeyboardButton] = []
+    rows: list[list[dict[str, str]]] = []
+    moves: list[dict[str, str]] = []
     for button in buttons:
-        tile = InlineKeyboardButton(button.label, callback_data=callback_for(button).encode())
+        tile = _tile(button.label, callback_for(button).encode())
         if button.kind is ButtonKind.OPTION:
             rows.append([tile])
         else:
             moves.append(tile)
     rows.extend(moves[i : i + ACTIONS_PER_ROW] for i in range(0, len(moves), ACTIONS_PER_ROW))
-    return InlineKeyboardMarkup(rows)
+    return {"inline_keyboard": rows}
 
 
-def confirm_keyboard(yes: str, no: str) -> InlineKeyboardMarkup:
+def confirm_keyboard(yes: str, no: str) -> Markup:
     """Two buttons for a yes-or-no question outside the dialogue (erasing data)."""
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(yes, callback_data=FORGET_YES.encode())],
-            [InlineKeyboardButton(no, callback_data=FORGET_NO.encode())],
-        ]
-    )
+    return {"inline_keyboard": [[_tile(yes, FORGET_YES.encode())], [_tile(no, FORGET_NO.encode())]]}
 
 
 def html(message: Message) -> list[str]:
@@ -233,31 +237,26 @@ def panel_keyboard(
     selected: str,
     send: str,
     cancel: str,
-) -> InlineKeyboardMarkup:
+) -> Markup:
     """Audience choices (the chosen one marked), then Send and Cancel."""
     rows = [
         [
-            InlineKeyboardButton(
+            _tile(
                 (SELECTED if key == selected else "") + label,
-                callback_data=AdminData(broadcast_id, AdminVerb.AUDIENCE, key).encode(),
+                AdminData(broadcast_id, AdminVerb.AUDIENCE, key).encode(),
             )
         ]
         for key, label in audiences
     ]
     rows.append(
         [
-            InlineKeyboardButton(
-                send, callback_data=AdminData(broadcast_id, AdminVerb.SEND).encode()
-            ),
-            InlineKeyboardButton(
-                cancel, callback_data=AdminData(broadcast_id, AdminVerb.CANCEL).encode()
-            ),
+            _tile(send, AdminData(broadcast_id, AdminVerb.SEND).encode()),
+            _tile(cancel, AdminData(broadcast_id, AdminVerb.CANCEL).encode()),
         ]
     )
-    return InlineKeyboardMarkup(rows)
+    return {"inline_keyboard": rows}
 
 
-def stop_keyboard(broadcast_id: int, label: str) -> InlineKeyboardMarkup:
+def stop_keyboard(broadcast_id: int, label: str) -> Markup:
     """The one button under a running broadcast's progress."""
-    data = AdminData(broadcast_id, AdminVerb.STOP).encode()
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
+    return {"inline_keyboard": [[_tile(label, AdminData(broadcast_id, AdminVerb.STOP).encode())]]}

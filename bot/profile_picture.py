@@ -13,9 +13,7 @@ event, this included). Quality 90 without chroma subsampling keeps the lettering
 
 from __future__ import annotations
 
-import asyncio
 import io
-from concurrent.futures import ThreadPoolExecutor
 
 from dialogs.turn import ProfilePicture
 
@@ -27,18 +25,6 @@ INK = (38, 38, 46)
 MUTED = (110, 110, 120)
 FILLED = (76, 110, 170)
 EMPTY = (222, 218, 210)
-
-
-#: One thread draws every picture. Drawing happens outside the event loop so nobody's reply
-#: waits for someone else's picture; a single thread, because each thread that allocates
-#: Pillow's image buffers keeps a malloc arena of its own, and asyncio's default pool has up
-#: to six threads, each holding on to its arena.
-_ARTIST = ThreadPoolExecutor(max_workers=1, thread_name_prefix="picture")
-
-
-async def drawn(picture: ProfilePicture) -> bytes:
-    """The picture's JPEG bytes, drawn on the drawing thread."""
-    return await asyncio.get_running_loop().run_in_executor(_ARTIST, draw, picture)
 
 
 def draw(picture: ProfilePicture) -> bytes:

@@ -5,21 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.conversation import ConversationService
-from bot.responder import Responder
 from bot.sender import Sender
 from dialogs.engine import DialogueEngine
 from storage.database import Database
+from storage.outbox import OutboxStore
 from storage.users import UserStore
 
 
 @dataclass(frozen=True)
 class Services:
-    """The engine, the stores and the ways of talking back."""
+    """The engine, the stores, and the way out to Telegram.
+
+    Everything a handler says goes into ``outbox`` (committed, then delivered); ``sender``
+    is for what cannot be committed: telling someone to try again while the database is
+    out."""
 
     engine: DialogueEngine
     database: Database
     conversations: ConversationService
     users: UserStore
+    outbox: OutboxStore
     sender: Sender
-    responder: Responder
     admin_ids: frozenset[int]

@@ -10,6 +10,7 @@ numbers come as text too.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dialogs.content_model import AdminTexts
@@ -93,8 +94,9 @@ def report(
     return "\n".join(lines)
 
 
-def funnel_chart(steps: list[FunnelStep]) -> bytes:
-    """A horizontal bar chart of the funnel, as PNG bytes."""
+def funnel_chart(steps: Sequence[tuple[str, int]]) -> bytes:
+    """A horizontal bar chart of the funnel (each step's title and how many reached it),
+    as PNG bytes."""
     from PIL import Image, ImageDraw, ImageFont
 
     width, bar_height, gap, label_width, top = 960, 40, 14, 360, 24
@@ -102,17 +104,15 @@ def funnel_chart(steps: list[FunnelStep]) -> bytes:
     image = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=22)
-    widest = max((step.reached for step in steps), default=0) or 1
+    widest = max((reached for _, reached in steps), default=0) or 1
     room = width - label_width - 120
-    for index, step in enumerate(steps):
+    for index, (title, reached) in enumerate(steps):
         y = top + index * (bar_height + gap)
-        draw.text((16, y + 8), step.title, fill=TEXT_COLOUR, font=font)
-        length = max(2, round(room * step.reached / widest)) if step.reached else 0
+        draw.text((16, y + 8), title, fill=TEXT_COLOUR, font=font)
+        length = max(2, round(room * reached / widest)) if reached else 0
         if length:
             draw.rectangle((label_width, y, label_width + length, y + bar_height), fill=BAR_COLOUR)
-        draw.text(
-            (label_width + length + 10, y + 8), _number(step.reached), fill=TEXT_COLOUR, font=font
-        )
+        draw.text((label_width + length + 10, y + 8), _number(reached), fill=TEXT_COLOUR, font=font)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

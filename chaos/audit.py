@@ -2,10 +2,10 @@
 
 For every person of the drill: a user row, exactly one current session, a snapshot the
 current content accepts and that needs no repair, a step the content defines, the
-conversation finished, no reply still owed, and answer rows that match the snapshot's
-answers one for one (the primary key makes a second copy impossible; matching makes a
-missing one visible).
-The inbox must be empty once the bot has stopped cleanly.
+conversation finished, and answer rows that match the snapshot's answers one for one (the
+primary key makes a second copy impossible; matching makes a missing one visible). The
+inbox and the outbox must be empty once the bot has stopped cleanly: every update handled,
+every committed call delivered.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from dialogs import default_engine
 from dialogs.snapshot import Snapshot
 from storage.database import Database
-from storage.models import Answer, ConversationSession, InboxUpdate, User
+from storage.models import Answer, ConversationSession, InboxUpdate, OutboxCall, User
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Audit:
     finished: int = 0
     answers: int = 0
     inbox_left: int = 0
+    outbox_left: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -44,6 +45,7 @@ class Audit:
             "finished": self.finished,
             "answers_stored": self.answers,
             "inbox_left": self.inbox_left,
+            "outbox_left": self.outbox_left,
             "problems": len(self.problems),
             "first_problems": self.problems[:10],
         }
@@ -81,6 +83,9 @@ async def audit(url: str, people: range) -> Audit:
             result.inbox_left = int(
                 await session.scalar(select(func.count()).select_from(InboxUpdate)) or 0
             )
+            result.outbox_left = int(
+                await session.scalar(select(func.count()).select_from(OutboxCall)) or 0
+            )
     finally:
         await database.dispose()
     current = Counter(row.user_id for row in rows)
@@ -106,12 +111,12 @@ async def audit(url: str, people: range) -> Audit:
             result.problems.append(
                 f"{where}: answer rows {sorted(stored)} != answers {sorted(snapshot.answers)}"
             )
-        if row.reply_owed_at is not None:
-            result.problems.append(f"{where}: still owed a reply after a clean stop")
         if row.completed_at is not None:
             result.finished += 1
         else:
             result.problems.append(f"{where}: not finished (at {row.step})")
     if result.inbox_left:
         result.problems.append(f"{result.inbox_left} updates left in the inbox")
+    if result.outbox_left:
+        result.problems.append(f"{result.outbox_left} calls still owed after a clean stop")
     return result

@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy import and_
 
-from storage.claims import Claimed, claim
+from storage.claims import Claimed, Compose, claim
 from storage.database import Database
 from storage.models import ConversationSession
+from storage.outbox import OutboxStore
 
 
 def _due(now: datetime) -> Any:
@@ -28,13 +29,21 @@ def _due(now: datetime) -> Any:
 
 
 async def claim_due_checkins(
-    database: Database, *, now: datetime, limit: int = 100
+    database: Database,
+    outbox: OutboxStore,
+    *,
+    now: datetime,
+    compose: Compose,
+    limit: int = 100,
 ) -> list[Claimed]:
-    """Claims up to ``limit`` due check-ins (the longest due first) and returns them."""
+    """Claims up to ``limit`` due check-ins (the longest due first), commits the calls
+    ``compose`` makes for them, and returns them."""
     return await claim(
         database,
+        outbox,
         due=_due(now),
         oldest_first=ConversationSession.checkin_due_at,
         stamp={"checkin_sent_at": now},
         limit=limit,
+        compose=compose,
     )

@@ -31,6 +31,9 @@ class User(Base):
     subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     blocked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The message in their chat whose buttons are live (the last keyboard delivered), so
+    #: the next one can take them away: a phone never shows two sets of answers.
+    keyboard_message_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ConversationSession(Base):
@@ -68,7 +71,6 @@ class ConversationSession(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    reply_owed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     checkin_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     checkin_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -160,3 +162,30 @@ class SafetyReply(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     kinds: Mapped[str] = mapped_column(String(128))
+
+
+class OutboxCall(Base):
+    """A Bot API call the bot has committed to make, kept until Telegram confirms it.
+
+    Written in the same transaction as what caused it, sent in ``id`` order within its
+    chat, deleted once delivered (``storage/outbox.py``). ``owner`` is the process that
+    sends it, for as long as its ``lease_until`` is renewed.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_chat", "chat_id", "id"),
+        Index("ix_outbox_lease", "lease_until"),
+        {"sqlite_autoincrement": True},  # ids never reused: they are the order of sending
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    effects: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

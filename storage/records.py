@@ -30,7 +30,8 @@ class StoredConversation:
     completed_at: datetime | None
     reminder_sent_at: datetime | None
     subscribed: bool
-    reply_owed_at: datetime | None = None  # the latest turn's reply not yet noted delivered
+    #: The message in the person's chat whose buttons are live, as last delivered (or None).
+    keyboard_message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +62,22 @@ class ConversationUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class Call:
+    """One Bot API call the bot commits to making: to which chat (the order it keeps), the
+    method by its documented name, its parameters as the Bot API takes them (JSON), and
+    what to remember once Telegram has confirmed it (``effects``, see storage/outbox.py)."""
+
+    chat_id: int
+    method: str
+    params: dict[str, Any]
+    effects: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Decision(Generic[ResultT_co]):
-    """What the caller's decide-function returns: the change to store, and its own result."""
+    """What the caller's decide-function returns: the change to store, its own result, and
+    the calls that show it (committed with it, as outbox rows)."""
 
     update: ConversationUpdate | None
     result: ResultT_co
+    calls: tuple[Call, ...] = ()

@@ -16,9 +16,10 @@ from typing import Any
 
 from sqlalchemy import and_, or_
 
-from storage.claims import Claimed, claim
+from storage.claims import Claimed, Compose, claim
 from storage.database import Database
 from storage.models import ConversationSession
+from storage.outbox import OutboxStore
 
 
 def _due(cutoff: datetime, not_at_steps: Sequence[str]) -> Any:
@@ -34,17 +35,22 @@ def _due(cutoff: datetime, not_at_steps: Sequence[str]) -> Any:
 
 async def claim_due_reminders(
     database: Database,
+    outbox: OutboxStore,
     *,
     now: datetime,
     cutoff: datetime,
     not_at_steps: Sequence[str],
+    compose: Compose,
     limit: int = 100,
 ) -> list[Claimed]:
-    """Claims up to ``limit`` due reminders (oldest pause first) and returns them."""
+    """Claims up to ``limit`` due reminders (oldest pause first), commits the calls
+    ``compose`` makes for them, and returns them."""
     return await claim(
         database,
+        outbox,
         due=_due(cutoff, not_at_steps),
         oldest_first=ConversationSession.updated_at,
         stamp={"reminder_sent_at": now},
         limit=limit,
+        compose=compose,
     )

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select, update
 from storage.columns import utc_now
 from storage.database import Database
 from storage.models import Answer, ConversationSession, User
+from storage.outbox import forget_chat
 from storage.records import UserProfile
 from storage.upsert import insert_for
 
@@ -78,6 +79,16 @@ class UserStore:
             ],
         }
 
+    async def profile(self, user_id: int) -> UserProfile | None:
+        """Who the person is, as far as storage knows (None for nobody)."""
+        async with self.database.read() as session:
+            row = (
+                await session.execute(
+                    select(User.id, User.first_name, User.language).where(User.id == user_id)
+                )
+            ).one_or_none()
+        return UserProfile(row.id, row.first_name, row.language) if row is not None else None
+
     async def delete(self, user_id: int) -> bool:
         """Erases the user and everything that hangs off them; False if nothing was stored."""
         async with self.database.write() as session:
@@ -90,6 +101,7 @@ class UserStore:
             await session.execute(
                 delete(ConversationSession).where(ConversationSession.user_id == user_id)
             )
+            await forget_chat(await session.connection(), user_id)  # nothing more is owed
             result = await session.execute(delete(User).where(User.id == user_id))
             return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -63,6 +63,9 @@ def make_settings(standin: RunningStandIn, database_url: str, **overrides: Any) 
         "database_url": database_url,
         "reminder_delay": "0",
         "reminder_check_interval": "1h",
+        # These people tap faster than anyone could read: the bot's own per-chat limit
+        # would only slow the tests down (tests/e2e/test_limits.py checks the limits).
+        "telegram_chat_messages_per_second": 0,
         **overrides,
     }
     return load_settings(_env_file=None, **values)
@@ -181,6 +184,7 @@ async def bot_process(
                 "DATABASE_URL": database_url,
                 "REMINDER_DELAY": "0",
                 "LOG_LEVEL": "WARNING",
+                "TELEGRAM_CHAT_MESSAGES_PER_SECOND": "0",  # as in make_settings
                 **env,
             }
         )

@@ -52,7 +52,11 @@ async def _seed(database_url: str) -> None:
 async def test_killed_in_the_middle_of_a_broadcast_everyone_gets_one_copy(
     client: StandInClient, bot_process: Callable[..., BotProcess], database_url: str
 ) -> None:
-    settings = {"ADMIN_IDS": str(ADMIN.id), "BROADCAST_RATE": str(RATE)}
+    settings = {
+        "ADMIN_IDS": str(ADMIN.id),
+        "BROADCAST_RATE": str(RATE),
+        "TELEGRAM_MESSAGES_PER_SECOND": str(RATE),  # as with paid broadcasts
+    }
     first = bot_process(**settings)
     await first.start(client)  # applies the migrations
     await _seed(database_url)

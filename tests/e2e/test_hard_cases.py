@@ -11,7 +11,9 @@ from bot.app import Running
 from bot.config import Settings
 from standin.client import Person, StandInClient, button_labels, message_text
 from standin.server import RunningStandIn
-from storage.models import ConversationSession
+from storage.columns import utc_now
+from storage.database import Database
+from storage.models import ConversationSession, OutboxCall
 from tests.e2e.conftest import StartBot, make_settings
 from tests.e2e.helpers import (
     answer_labels,
@@ -51,7 +53,7 @@ async def test_one_chat_waiting_out_a_429_holds_up_nobody_else(
     await slow.wait_until(lambda c: len(c.bot_messages) == held + 1, 20, "Slow's reply")
 
 
-async def test_a_telegram_outage_never_leaves_someone_without_a_question(
+async def test_a_telegram_outage_delays_the_next_question_and_never_loses_it(
     bot: Running, client: StandInClient
 ) -> None:
     chat = client.conversation(Person(8101, "Out"))
@@ -62,52 +64,60 @@ async def test_a_telegram_outage_never_leaves_someone_without_a_question(
     await chat.wait_until(lambda c: len(c.callback_answers) >= 2, 10, "the tap answered")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 20
-    while bot.services.responder.undelivered == 0:  # the sender gives up after its retries
-        assert loop.time() < deadline
+    while (await client.stats()).get("fault_5xx", 0) < 5:  # the sender, then the outbox, retry
+        assert loop.time() < deadline, "the question was never tried"
         await asyncio.sleep(0.05)
     await chat.sync()
     assert button_labels(chat.bot_messages[question["message_id"]]), "old buttons kept"
-    row = await _the_only_session(bot)
-    assert row.reply_owed_at is not None
-    assert row.step == "pattern", "the answer itself was kept"
-    await client.control()  # Telegram is back
-    await bot.housekeeping.tick()
-    message = chat.keyboard_message()
-    assert message is not None
+    assert (await _the_only_session(bot)).step == "pattern", "the answer itself was kept"
+    waiting = await bot.services.outbox.backlog()
+    assert waiting[0] >= 2, "the question, and the edit that follows it, are still owed"
+    await client.control()  # Telegram is back: the outbox's next try delivers
     await chat.wait_until(
-        lambda c: newest_keyboard_id(c) > question["message_id"], 10, "the question"
+        lambda c: newest_keyboard_id(c) > question["message_id"], 20, "the question"
     )
     assert message_text(chat.keyboard_message() or {}).startswith("What does the pulling away")
-    await bot.services.conversations.store.settle_delivered()  # normally a second later
-    assert (await _the_only_session(bot)).reply_owed_at is None
-    assert bot.housekeeping.replies_resent == 1
-    await bot.housekeeping.tick()
-    assert bot.housekeeping.replies_resent == 1, "delivered now: nothing more is owed"
+    await chat.wait_until(
+        lambda c: not button_labels(c.bot_messages[question["message_id"]]), 10, "settled"
+    )
+    deadline = loop.time() + 10
+    while (await bot.services.outbox.backlog())[0]:
+        assert loop.time() < deadline, "delivered calls were not recorded"
+        await asyncio.sleep(0.05)
 
 
-async def test_a_reply_cut_off_by_a_crash_is_sent_by_the_next_start(
-    bot: Running, client: StandInClient
+async def test_calls_committed_by_a_process_that_died_are_delivered_by_the_next(
+    start_bot: StartBot, standin: RunningStandIn, database_url: str, client: StandInClient
 ) -> None:
+    settings: Settings = make_settings(standin, database_url)
+    first = await start_bot(settings)
     chat = client.conversation(Person(8151, "Cut"))
     await say_and_wait(chat, "/start")
-    question = await tap_and_wait(chat, "Let's begin")
-    store = bot.services.conversations.store
-    await store.settle_delivered()
-    row = await _the_only_session(bot)
-    assert row.reply_owed_at is None, "a delivered reply is owed nothing"
-    # As if the process died after the commit and before the reply: the mark stays.
-    async with bot.services.database.write() as session:
-        row = (await session.execute(select(ConversationSession))).scalar_one()
-        row.reply_owed_at = bot.housekeeping.started_at - timedelta(seconds=1)
-    await bot.housekeeping.tick()
+    await start_bot.stop(first)
+    # As if a process had committed a turn and died before its calls went out.
+    database = Database(database_url)
+    async with database.write() as session:
+        for n, text in enumerate(("first of two", "second of two")):
+            session.add(
+                OutboxCall(
+                    chat_id=8151,
+                    method="sendMessage",
+                    params={"chat_id": 8151, "text": text},
+                    created_at=utc_now(),
+                    owner="a process that died",
+                    lease_until=utc_now() + timedelta(minutes=n + 1),
+                )
+            )
+    await database.dispose()
+    before = newest_message_id(chat)
+    second = await start_bot(settings)
     await chat.wait_until(
-        lambda c: newest_keyboard_id(c) > question["message_id"], 10, "the question again"
+        lambda c: "second of two" in texts_since(c, before), 10, "the committed calls"
     )
-    assert bot.housekeeping.replies_resent == 1
-    fresh = await say_and_wait(chat, "/help", keyboard=False)
-    assert fresh, "the conversation goes on"
-    await bot.housekeeping.tick()
-    assert bot.housekeeping.replies_resent == 1, "a mark younger than the grace waits"
+    assert texts_since(chat, before).index("first of two") < texts_since(chat, before).index(
+        "second of two"
+    ), "in the order they were committed"
+    assert second.delivery.taken_over == 2
 
 
 async def test_a_failing_reminder_does_not_take_the_bot_down(

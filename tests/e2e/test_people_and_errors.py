@@ -88,7 +88,7 @@ async def test_one_reminder_per_pause_never_to_those_who_opted_out(
     bot: Running, client: StandInClient
 ) -> None:
     clock = Clock()
-    bot.services.conversations.store.clock = clock
+    bot.writer.clock = clock
     bot.housekeeping.clock = clock
     bot.housekeeping.reminder_delay = timedelta(hours=12)
     halfway = client.conversation(Person(7101, "Gil"))
@@ -194,19 +194,19 @@ async def test_a_database_outage_gets_try_again_and_loses_nothing(
     await say_and_wait(chat, "/start")
     question = await tap_and_wait(chat, "Let's begin")
     store = bot.services.conversations.store
-    real = store.apply_event_owed
+    real = store.apply
 
     async def unavailable(*args: object, **kwargs: object) -> None:
         raise StorageUnavailableError("the database is locked")
 
-    monkeypatch.setattr(store, "apply_event_owed", unavailable)
+    monkeypatch.setattr(store, "apply", unavailable)
     before = newest_message_id(chat)
     await chat.tap(answer_labels(question)[0])
     await chat.wait_until(
         lambda c: c.callback_answers and "couldn't save" in (c.callback_answers[-1]["text"] or ""),
         10,
     )
-    monkeypatch.setattr(store, "apply_event_owed", real)
+    monkeypatch.setattr(store, "apply", real)
     await chat.tap(answer_labels(question)[0])  # the same button, now that it is back
     await chat.wait_until(lambda c: "What does the pulling away" in texts_since(c, before), 10)
     snapshot = await bot.services.conversations.current(7501)

@@ -7,12 +7,20 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import text
 
+from storage.batches import BatchWriter
+from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.migrate import migrate
+from storage.outbox import OutboxStore
+from storage.records import UserProfile
+from storage.turns import Decide
+
+ResultT = TypeVar("ResultT")
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 NO_POSTGRES = (
@@ -63,3 +71,22 @@ async def database(target: Target) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.dispose()
+
+
+def conversation_store(database: Database) -> ConversationStore:
+    """A conversation store as the bot builds one: its own batch writer and outbox (whose
+    rows nobody delivers here)."""
+    writer = BatchWriter(database)
+    return ConversationStore(database, writer, OutboxStore(database, writer, owner="test"))
+
+
+async def applied(
+    store: ConversationStore,
+    user: UserProfile,
+    update_id: int | None,
+    decide: Decide[ResultT],
+) -> ResultT | None:
+    """What ``decide`` returned for a committed event; None when the update was applied
+    before."""
+    result = await store.apply(user, update_id, decide)
+    return result.result if result is not None else None

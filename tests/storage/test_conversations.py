@@ -15,11 +15,12 @@ from dialogs.content_model import Action
 from dialogs.engine import DialogueEngine
 from dialogs.events import Act, Begin, Choose, Say
 from dialogs.snapshot import Snapshot
-from storage.conversations import ConversationStore
+from storage.columns import utc_now
 from storage.database import Database
-from storage.models import Answer, ConversationSession, ProcessedUpdate, User
-from storage.records import ConversationUpdate, Decision, StoredConversation, UserProfile
-from tests.storage.conftest import Target
+from storage.models import Answer, ConversationSession, OutboxCall, ProcessedUpdate, User
+from storage.outbox import LEASE, Delivered, Queued
+from storage.records import Call, ConversationUpdate, Decision, StoredConversation, UserProfile
+from tests.storage.conftest import Target, applied, conversation_store
 
 SAM = UserProfile(id=1001, first_name="Sam", language="en")
 
@@ -55,11 +56,11 @@ def _increment(stored: StoredConversation | None) -> Decision[int]:
 async def test_an_event_stores_user_session_answer_and_update_id(
     database: Database, engine: DialogueEngine
 ) -> None:
-    service = ConversationService(engine, ConversationStore(database))
-    await service.handle(SAM, Begin(), update_id=1)
-    turn = await service.handle(SAM, Choose("begin", 1), update_id=2)
+    service = ConversationService(engine, conversation_store(database))
+    await service.apply(SAM, Begin(), update_id=1)
+    turn = await service.apply(SAM, Choose("begin", 1), update_id=2)
     assert turn is not None
-    turn = await service.handle(SAM, Say("more than 2 years"), update_id=3)
+    turn = await service.apply(SAM, Say("more than 2 years"), update_id=3)
     assert turn is not None
     assert await _answers(database, SAM.id) == {"welcome": "begin", "stage": "established"}
     assert await _count(database, ProcessedUpdate) == 3
@@ -72,15 +73,15 @@ async def test_an_event_stores_user_session_answer_and_update_id(
 
 
 async def test_a_duplicate_update_is_applied_once(database: Database) -> None:
-    store = ConversationStore(database)
+    store = conversation_store(database)
     calls = []
 
     def decide(stored: StoredConversation | None) -> Decision[int]:
         calls.append(stored)
         return _increment(stored)
 
-    assert await store.apply_event(SAM, 77, decide) == 0
-    assert await store.apply_event(SAM, 77, decide) is None
+    assert await applied(store, SAM, 77, decide) == 0
+    assert await applied(store, SAM, 77, decide) is None
     assert len(calls) == 1
     stored = await store.load(SAM.id)
     assert stored is not None
@@ -88,30 +89,30 @@ async def test_a_duplicate_update_is_applied_once(database: Database) -> None:
 
 
 async def test_a_failed_decision_leaves_no_partial_rows(database: Database) -> None:
-    store = ConversationStore(database)
+    store = conversation_store(database)
 
     def explode(_stored: StoredConversation | None) -> Decision[int]:
         raise RuntimeError("engine bug")
 
     with pytest.raises(RuntimeError, match="engine bug"):
-        await store.apply_event(SAM, 5, explode)
+        await applied(store, SAM, 5, explode)
     for model in (User, ConversationSession, Answer, ProcessedUpdate):
         assert await _count(database, model) == 0, model.__tablename__
-    assert await store.apply_event(SAM, 5, _increment) == 0, "the update id was not burnt"
+    assert await applied(store, SAM, 5, _increment) == 0, "the update id was not burnt"
 
 
 async def test_a_failed_write_rolls_back_the_update_id_and_the_snapshot(
     database: Database,
 ) -> None:
-    store = ConversationStore(database)
-    await store.apply_event(SAM, 1, _increment)
+    store = conversation_store(database)
+    await applied(store, SAM, 1, _increment)
 
     def bad_write(stored: StoredConversation | None) -> Decision[int]:
         broken = dataclasses.replace(_counter_update(99), step=None)  # type: ignore[arg-type]
         return Decision(broken, 0)
 
     with pytest.raises(Exception, match=r"(?i)null"):
-        await store.apply_event(SAM, 2, bad_write)
+        await applied(store, SAM, 2, bad_write)
     stored = await store.load(SAM.id)
     assert stored is not None
     assert stored.snapshot["counter"] == 1
@@ -119,8 +120,8 @@ async def test_a_failed_write_rolls_back_the_update_id_and_the_snapshot(
 
 
 async def test_concurrent_events_of_one_user_never_interleave(database: Database) -> None:
-    store = ConversationStore(database)
-    seen = await asyncio.gather(*(store.apply_event(SAM, n, _increment) for n in range(40)))
+    store = conversation_store(database)
+    seen = await asyncio.gather(*(applied(store, SAM, n, _increment) for n in range(40)))
     assert seen == list(range(40)), "applied one at a time, in arrival order"
     stored = await store.load(SAM.id)
     assert stored is not None
@@ -133,8 +134,8 @@ async def test_two_processes_writing_one_user_are_serialised_by_the_database(
     """Two stores with separate engines share no in-process lock, as two processes would."""
     other = target.open()
     try:
-        stores = [ConversationStore(database), ConversationStore(other)]
-        await asyncio.gather(*(stores[n % 2].apply_event(SAM, n, _increment) for n in range(40)))
+        stores = [conversation_store(database), conversation_store(other)]
+        await asyncio.gather(*(applied(stores[n % 2], SAM, n, _increment) for n in range(40)))
         stored = await stores[0].load(SAM.id)
         assert stored is not None
         assert stored.snapshot["counter"] == 40, "no lost update"
@@ -147,17 +148,17 @@ async def test_events_of_different_users_run_in_parallel(
 ) -> None:
     if target.backend == "sqlite":
         pytest.skip("SQLite has a single writer: different users' events take turns to commit")
-    store = ConversationStore(database)
-    await store.apply_event(SAM, None, _increment)
+    store = conversation_store(database)
+    await applied(store, SAM, None, _increment)
     holder = target.open()
     try:
         async with holder.write() as session:
             # Another process is in the middle of one of Sam's events: it holds his row.
             await session.execute(select(User).where(User.id == SAM.id).with_for_update())
-            sam = asyncio.create_task(store.apply_event(SAM, None, _increment))
+            sam = asyncio.create_task(applied(store, SAM, None, _increment))
             await _until(lambda: SAM.id in store.users_in_flight)
             alex = UserProfile(id=2002, first_name="Alex")
-            assert await asyncio.wait_for(store.apply_event(alex, None, _increment), 5) == 0
+            assert await asyncio.wait_for(applied(store, alex, None, _increment), 5) == 0
             assert not sam.done(), "Sam's event waits for the row"
         assert await asyncio.wait_for(sam, 5) == 1
     finally:
@@ -176,27 +177,27 @@ async def _until(condition: Callable[[], bool], deadline: float = 5.0) -> None:
 async def test_skip_removes_the_answer_row_and_a_new_answer_replaces_it(
     database: Database, engine: DialogueEngine
 ) -> None:
-    service = ConversationService(engine, ConversationStore(database))
-    await service.handle(SAM, Begin())
-    await service.handle(SAM, Say("yes"))
-    await service.handle(SAM, Say("less than 6 months"))
+    service = ConversationService(engine, conversation_store(database))
+    await service.apply(SAM, Begin())
+    await service.apply(SAM, Say("yes"))
+    await service.apply(SAM, Say("less than 6 months"))
     assert (await _answers(database, SAM.id))["stage"] == "early"
-    await service.handle(SAM, Act(Action.BACK))
-    await service.handle(SAM, Say("more than 2 years"))
+    await service.apply(SAM, Act(Action.BACK))
+    await service.apply(SAM, Say("more than 2 years"))
     assert (await _answers(database, SAM.id))["stage"] == "established"
-    await service.handle(SAM, Act(Action.BACK))
-    await service.handle(SAM, Act(Action.SKIP))
+    await service.apply(SAM, Act(Action.BACK))
+    await service.apply(SAM, Act(Action.SKIP))
     assert "stage" not in await _answers(database, SAM.id)
 
 
 async def test_restart_keeps_the_old_session_and_starts_a_new_current_one(
     database: Database, engine: DialogueEngine
 ) -> None:
-    service = ConversationService(engine, ConversationStore(database))
-    await service.handle(SAM, Begin())
-    await service.handle(SAM, Say("yes"))
-    await service.handle(SAM, Say("1"))
-    await service.handle(SAM, Act(Action.RESTART))
+    service = ConversationService(engine, conversation_store(database))
+    await service.apply(SAM, Begin())
+    await service.apply(SAM, Say("yes"))
+    await service.apply(SAM, Say("1"))
+    await service.apply(SAM, Act(Action.RESTART))
     async with database.read() as session:
         rows = (
             await session.execute(
@@ -212,15 +213,15 @@ async def test_restart_keeps_the_old_session_and_starts_a_new_current_one(
 async def test_finishing_records_completion_track_and_top_factor(
     database: Database, engine: DialogueEngine
 ) -> None:
-    service = ConversationService(engine, ConversationStore(database))
-    turn = await service.handle(SAM, Begin())
+    service = ConversationService(engine, conversation_store(database))
+    turn = await service.apply(SAM, Begin())
     for _ in range(40):
         assert turn is not None
         state = engine.step(turn.snapshot.state)
         if state.kind.value == "end":
             break
         option = state.options[0]
-        turn = await service.handle(SAM, Choose(option.id, turn.snapshot.seq))
+        turn = await service.apply(SAM, Choose(option.id, turn.snapshot.seq))
     async with database.read() as session:
         row = (await session.execute(select(ConversationSession))).scalar_one()
     assert row.completed_at is not None
@@ -232,12 +233,12 @@ async def test_finishing_records_completion_track_and_top_factor(
 async def test_a_stale_button_stores_nothing_but_the_update_id(
     database: Database, engine: DialogueEngine
 ) -> None:
-    service = ConversationService(engine, ConversationStore(database))
-    first = await service.handle(SAM, Begin(), update_id=1)
+    service = ConversationService(engine, conversation_store(database))
+    first = await service.apply(SAM, Begin(), update_id=1)
     assert first is not None
-    await service.handle(SAM, Choose("begin", first.snapshot.seq), update_id=2)
+    await service.apply(SAM, Choose("begin", first.snapshot.seq), update_id=2)
     before = await service.current(SAM.id)
-    stale = await service.handle(SAM, Choose("begin", first.snapshot.seq), update_id=3)
+    stale = await service.apply(SAM, Choose("begin", first.snapshot.seq), update_id=3)
     assert stale is not None
     assert stale.outcome.value == "stale"
     assert await service.current(SAM.id) == before
@@ -247,7 +248,7 @@ async def test_a_stale_button_stores_nothing_but_the_update_id(
 async def test_a_stored_snapshot_at_a_retired_step_resumes_at_the_nearest_one(
     database: Database, engine: DialogueEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = ConversationStore(database)
+    store = conversation_store(database)
     old = Snapshot(
         state="a_question_we_removed",
         answers={"welcome": "begin", "stage": "early"},
@@ -258,9 +259,9 @@ async def test_a_stored_snapshot_at_a_retired_step_resumes_at_the_nearest_one(
     update = ConversationUpdate(
         snapshot=old.to_dict(), content_version=old.content_version, step=old.state, finished=False
     )
-    await store.apply_event(SAM, None, lambda _stored: Decision(update, None))
+    await applied(store, SAM, None, lambda _stored: Decision(update, None))
     service = ConversationService(engine, store)
-    turn = await service.handle(SAM, Begin())
+    turn = await service.apply(SAM, Begin())
     assert turn is not None
     assert "You were on step 2 of 9" in turn.messages[0].text
     assert turn.snapshot.state == "stage"
@@ -271,57 +272,115 @@ async def test_a_stored_snapshot_at_a_retired_step_resumes_at_the_nearest_one(
 async def test_an_unreadable_stored_snapshot_starts_afresh_and_keeps_the_old_row(
     database: Database, engine: DialogueEngine
 ) -> None:
-    store = ConversationStore(database)
+    store = conversation_store(database)
     junk = ConversationUpdate(
         snapshot={"nonsense": True}, content_version="x", step="x", finished=False
     )
-    await store.apply_event(SAM, None, lambda _stored: Decision(junk, None))
-    turn = await ConversationService(engine, store).handle(SAM, Begin())
+    await applied(store, SAM, None, lambda _stored: Decision(junk, None))
+    turn = await ConversationService(engine, store).apply(SAM, Begin())
     assert turn is not None
     assert turn.snapshot.state == "welcome"
     assert await _count(database, ConversationSession) == 2
 
 
-async def _owed_at(database: Database, user_id: int) -> Any:
+def _saying(text: str) -> Callable[[StoredConversation | None], Decision[int]]:
+    """A decide-function that moves the counter on and says ``text`` to the person."""
+
+    def decide(stored: StoredConversation | None) -> Decision[int]:
+        decision = _increment(stored)
+        call = Call(SAM.id, "sendMessage", {"chat_id": SAM.id, "text": text})
+        return Decision(decision.update, decision.result, (call,))
+
+    return decide
+
+
+async def _outbox(database: Database) -> list[tuple[int, str]]:
     async with database.read() as session:
-        return await session.scalar(
-            select(ConversationSession.reply_owed_at).where(
-                ConversationSession.user_id == user_id, ConversationSession.is_current
-            )
+        rows = await session.execute(
+            select(OutboxCall.chat_id, OutboxCall.params).order_by(OutboxCall.id)
         )
+        return [(chat, params["text"]) for chat, params in rows]
 
 
-async def test_a_committed_turn_is_owed_its_reply_until_delivery_is_noted(
+async def test_a_turns_calls_commit_with_it_and_are_handed_over_at_once(
     database: Database,
 ) -> None:
-    store = ConversationStore(database)
-    _, owed_since = await store.apply_event_owed(SAM, 1, _increment)
-    assert owed_since is not None
-    assert await _owed_at(database, SAM.id) == owed_since, "committed, not yet delivered"
-    store.note_delivered(SAM.id, owed_since)
-    await store.settle_delivered()
-    assert await _owed_at(database, SAM.id) is None
-    await store.close()
+    store = conversation_store(database)
+    handed: list[Queued] = []
+    store.turns.outbox.listener = handed.extend
+    result = await store.apply(SAM, 1, _saying("first"))
+    assert result is not None
+    assert [row.call.params["text"] for row in result.rows] == ["first"]
+    assert handed == list(result.rows), "the sender has them as soon as they are committed"
+    assert await _outbox(database) == [(SAM.id, "first")], "and they are the record"
 
 
-async def test_a_delivery_note_never_clears_a_later_turns_mark(database: Database) -> None:
-    store = ConversationStore(database)
-    _, first = await store.apply_event_owed(SAM, 1, _increment)
-    assert first is not None
-    _, second = await store.apply_event_owed(SAM, 2, _increment)  # committed before...
-    store.note_delivered(SAM.id, first)  # ...the first reply's delivery was noted
-    await store.settle_delivered()
-    assert await _owed_at(database, SAM.id) == second, "the second reply is still owed"
-    await store.close()
+async def test_a_failed_turn_leaves_no_calls_behind(database: Database) -> None:
+    store = conversation_store(database)
+
+    def fails(stored: StoredConversation | None) -> Decision[int]:
+        decision = _saying("never")(stored)
+        return Decision(dataclasses.replace(_counter_update(1), step=None), 0, decision.calls)  # type: ignore[arg-type]
+
+    with pytest.raises(Exception, match=r"(?i)null"):
+        await store.apply(SAM, 1, fails)
+    assert await _outbox(database) == []
 
 
-async def test_a_stale_event_writes_nothing_and_owes_nothing(database: Database) -> None:
-    store = ConversationStore(database)
-    await store.apply_event(SAM, 1, _increment)
+async def test_a_stale_event_changes_nothing_but_still_says_so(database: Database) -> None:
+    store = conversation_store(database)
+    await applied(store, SAM, 1, _increment)
 
     def stale(stored: StoredConversation | None) -> Decision[int]:
-        return Decision(None, 0)
+        note = Call(SAM.id, "answerCallbackQuery", {"callback_query_id": "q", "text": "old"})
+        return Decision(None, 0, (note,))
 
-    _, owed_since = await store.apply_event_owed(SAM, 2, stale)
-    assert owed_since is None
-    await store.close()
+    result = await store.apply(SAM, 2, stale)
+    assert result is not None
+    assert [row.call.method for row in result.rows] == ["answerCallbackQuery"]
+    stored = await store.load(SAM.id)
+    assert stored is not None
+    assert stored.snapshot["counter"] == 1, "nothing about the conversation changed"
+
+
+async def test_delivered_calls_leave_the_outbox_and_teach_the_live_keyboard(
+    database: Database,
+) -> None:
+    store = conversation_store(database)
+    outbox = store.turns.outbox
+    first = await store.apply(SAM, 1, _saying("one"))
+    second = await store.apply(SAM, 2, _saying("two"))
+    assert first is not None
+    assert second is not None
+    await outbox.record(Delivered(ids=[first.rows[0].id], keyboards={SAM.id: 41}))
+    assert await _outbox(database) == [(SAM.id, "two")], "only the undelivered call stays"
+    stored = await store.load(SAM.id)
+    assert stored is not None
+    assert stored.keyboard_message_id == 41
+    await outbox.record(Delivered(blocked={SAM.id}))
+    assert await _outbox(database) == [], "nothing more can reach someone who blocked us"
+    async with database.read() as session:
+        user = await session.get(User, SAM.id)
+        assert user is not None
+        assert user.blocked
+
+
+async def test_a_dead_processs_calls_are_taken_over_in_order(
+    target: Target, database: Database
+) -> None:
+    store = conversation_store(database)
+    for update_id, text in enumerate(("a", "b", "c"), 1):
+        await store.apply(SAM, update_id, _saying(text))
+    other = target.open()
+    try:
+        heir = conversation_store(other).turns.outbox
+        assert heir.owner == store.turns.outbox.owner == "test", "the same name: start afresh"
+        heir.owner = "heir"
+        now = utc_now()
+        assert await heir.claim_orphans(now, everything=False) == [], "their leases still hold"
+        taken = await heir.claim_orphans(now + LEASE * 2, everything=False)
+        assert [row.call.params["text"] for row in taken] == ["a", "b", "c"]
+        assert await heir.claim_orphans(now + LEASE * 2, everything=False) == [], "once"
+        assert await heir.claim_orphans(now, everything=True) == [], "already its own"
+    finally:
+        await other.dispose()

@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from storage.conversations import ConversationStore
 from storage.database import Database, parse_database_url
 from storage.errors import StorageUnavailableError
 from storage.migrate import migrate
 from storage.models import User
 from storage.records import ConversationUpdate, Decision, StoredConversation, UserProfile
-from tests.storage.conftest import Target
+from tests.storage.conftest import Target, applied, conversation_store
 
 SAM = UserProfile(id=7, first_name="Sam")
 DEADLINE = 10.0  # far above the 0.3 s busy timeout: reaching it would mean a hang
@@ -32,7 +31,7 @@ def _touch(_stored: StoredConversation | None) -> Decision[str]:
 async def test_a_database_locked_by_another_process_fails_clearly(target: Target) -> None:
     setup = target.open()
     await migrate(setup)
-    await ConversationStore(setup).apply_event(SAM, None, _touch)
+    await applied(conversation_store(setup), SAM, None, _touch)
     impatient = target.open(busy_timeout=0.3)
     try:
         if target.backend == "sqlite":
@@ -41,7 +40,7 @@ async def test_a_database_locked_by_another_process_fails_clearly(target: Target
             try:
                 with pytest.raises(StorageUnavailableError, match="is locked by another process"):
                     await asyncio.wait_for(
-                        ConversationStore(impatient).apply_event(SAM, 1, _touch), DEADLINE
+                        applied(conversation_store(impatient), SAM, 1, _touch), DEADLINE
                     )
             finally:
                 holder.rollback()
@@ -51,10 +50,10 @@ async def test_a_database_locked_by_another_process_fails_clearly(target: Target
                 await session.execute(select(User).where(User.id == SAM.id).with_for_update())
                 with pytest.raises(StorageUnavailableError, match="is locked by another process"):
                     await asyncio.wait_for(
-                        ConversationStore(impatient).apply_event(SAM, 1, _touch), DEADLINE
+                        applied(conversation_store(impatient), SAM, 1, _touch), DEADLINE
                     )
         # Once the lock is gone, the same event goes through: nothing was half-applied.
-        assert await ConversationStore(impatient).apply_event(SAM, 1, _touch) == "stored"
+        assert await applied(conversation_store(impatient), SAM, 1, _touch) == "stored"
     finally:
         await impatient.dispose()
         await setup.dispose()
@@ -68,7 +67,7 @@ async def test_a_read_only_sqlite_database_refuses_writes_clearly(tmp_path: Path
     read_only = Database(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
     try:
         with pytest.raises(StorageUnavailableError, match="read-only"):
-            await ConversationStore(read_only).apply_event(SAM, 1, _touch)
+            await applied(conversation_store(read_only), SAM, 1, _touch)
     finally:
         await read_only.dispose()
 
@@ -77,9 +76,7 @@ async def test_an_unreachable_postgresql_fails_fast_with_the_address() -> None:
     database = Database("postgresql+asyncpg://closer:secret@127.0.0.1:1/closer", busy_timeout=0.5)
     try:
         with pytest.raises(StorageUnavailableError, match="cannot be reached") as caught:
-            await asyncio.wait_for(
-                ConversationStore(database).apply_event(SAM, 1, _touch), DEADLINE
-            )
+            await asyncio.wait_for(applied(conversation_store(database), SAM, 1, _touch), DEADLINE)
         assert "127.0.0.1:1" in str(caught.value)
         assert "secret" not in str(caught.value), "passwords never reach a message"
     finally:
@@ -97,7 +94,7 @@ async def test_a_sqlite_file_that_vanished_from_under_us_is_reported(tmp_path: P
     database = Database(f"sqlite+aiosqlite:///file:{tmp_path}/gone.db?mode=rw&uri=true")
     try:
         with pytest.raises(StorageUnavailableError, match="cannot be opened"):
-            await ConversationStore(database).apply_event(SAM, 1, _touch)
+            await applied(conversation_store(database), SAM, 1, _touch)
     finally:
         await database.dispose()
 

@@ -17,20 +17,20 @@ from bot.conversation import ConversationService
 from dialogs import default_engine
 from dialogs.events import Begin, Say, Act
 from dialogs.content_model import Action
-from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.migrate import migrate
 from storage.records import UserProfile
+from tests.storage.conftest import conversation_store
 
 async def main():
     database = Database(sys.argv[1], schema=sys.argv[2] or None)
     await migrate(database)
-    service = ConversationService(default_engine(), ConversationStore(database))
+    service = ConversationService(default_engine(), conversation_store(database))
     user = UserProfile(id=4242, first_name="Kim")
     turn = None
     for event in [Begin(), Say("yes"), Say("3"), Say("1"), Act(Action.BACK), Say("2"),
                   Say("3"), Say("1"), Act(Action.SKIP), Act(Action.PAUSE)]:
-        turn = await service.handle(user, event)
+        turn = await service.apply(user, event)
     print(turn.snapshot.to_json())
     await database.dispose()
 
@@ -41,11 +41,11 @@ READER = """
 import asyncio, json, sys
 from storage.database import Database
 from storage.users import UserStore
-from storage.conversations import ConversationStore
+from tests.storage.conftest import conversation_store
 
 async def main():
     database = Database(sys.argv[1], schema=sys.argv[2] or None)
-    stored = await ConversationStore(database).load(4242)
+    stored = await conversation_store(database).load(4242)
     exported = await UserStore(database).export(4242)
     answers = {a["step"]: a["option"] for a in exported["conversations"][-1]["answers"]}
     print(json.dumps({"snapshot": stored.snapshot, "answers": answers}))

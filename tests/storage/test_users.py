@@ -11,21 +11,21 @@ from bot.conversation import ConversationService
 from dialogs.engine import DialogueEngine
 from dialogs.events import Begin, Say
 from storage.columns import utc_now
-from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.maintenance import prune_processed_updates
 from storage.models import Answer, ConversationSession, ProcessedUpdate, User
 from storage.records import UserProfile
 from storage.users import UserStore
+from tests.storage.conftest import conversation_store
 
 SAM = UserProfile(id=31, first_name="Sam", language="de")
 ALEX = UserProfile(id=32, first_name="Alex")
 
 
 async def _talk(database: Database, engine: DialogueEngine, user: UserProfile) -> None:
-    service = ConversationService(engine, ConversationStore(database))
+    service = ConversationService(engine, conversation_store(database))
     for event in (Begin(), Say("yes"), Say("2"), Say("restart"), Say("yes"), Say("1")):
-        await service.handle(user, event)
+        await service.apply(user, event)
 
 
 async def test_export_holds_every_conversation_and_answer_as_json(
@@ -80,14 +80,14 @@ async def test_subscription_and_blocking_flags(database: Database, engine: Dialo
         assert (user.subscribed, user.blocked) == (False, True)
         assert user.blocked_at is not None
     # Writing to the bot again means they unblocked it; the opt-out stays as they chose.
-    await ConversationService(engine, ConversationStore(database)).handle(SAM, Say("help"))
+    await ConversationService(engine, conversation_store(database)).apply(SAM, Say("help"))
     async with database.read() as session:
         user = await session.get(User, SAM.id)
         assert user is not None
         assert (user.subscribed, user.blocked) == (False, False)
     newcomer = UserProfile(id=12345, first_name="New")
     await users.set_subscribed(newcomer, False)  # /stop before /start: remembered
-    await ConversationService(engine, ConversationStore(database)).handle(newcomer, Say("hi"))
+    await ConversationService(engine, conversation_store(database)).apply(newcomer, Say("hi"))
     async with database.read() as session:
         remembered = await session.get(User, newcomer.id)
         assert remembered is not None
@@ -97,20 +97,20 @@ async def test_subscription_and_blocking_flags(database: Database, engine: Dialo
 async def test_processed_update_ids_are_not_personal_and_survive_erasure(
     database: Database, engine: DialogueEngine
 ) -> None:
-    service = ConversationService(engine, ConversationStore(database))
-    await service.handle(SAM, Begin(), update_id=500)
+    service = ConversationService(engine, conversation_store(database))
+    await service.apply(SAM, Begin(), update_id=500)
     await UserStore(database).delete(SAM.id)
     async with database.read() as session:
         assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 1
-    assert await service.handle(SAM, Begin(), update_id=500) is None, "still applied once"
+    assert await service.apply(SAM, Begin(), update_id=500) is None, "still applied once"
 
 
 async def test_old_processed_update_ids_are_pruned(
     database: Database, engine: DialogueEngine
 ) -> None:
-    service = ConversationService(engine, ConversationStore(database))
-    await service.handle(SAM, Begin(), update_id=1)
-    await service.handle(SAM, Say("yes"), update_id=2)
+    service = ConversationService(engine, conversation_store(database))
+    await service.apply(SAM, Begin(), update_id=1)
+    await service.apply(SAM, Say("yes"), update_id=2)
     assert await prune_processed_updates(database, now=utc_now()) == 0
     assert await prune_processed_updates(database, now=utc_now() + timedelta(days=8)) == 2
     async with database.read() as session:
