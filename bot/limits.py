@@ -5,9 +5,12 @@ Telegram allows a bot about 30 messages a second overall, about one a second in 
 messages count (``MESSAGE_METHODS``): answering a tap or editing a message does not. Each
 limit is a leaky bucket that holds a small burst, so in any second at most the rate plus
 the burst go out. Broadcasts have a rate of their own (``BROADCAST_RATE``) inside the
-overall one, and always give way: while any reply waits for the overall budget, no
-broadcast message takes it, so a broadcast never makes someone wait for their next
-question. A limit set to 0 is not applied (the benchmarks' stand-in enforces none).
+overall one, and always give way: a broadcast message takes from a bucket only while no
+reply waits for it and the bucket is empty (its whole burst free), so the replies that
+come along find the burst free, and a broadcast never makes someone wait for their next
+question. Alone, a broadcast still goes at the full rate (it takes one message's worth
+as soon as the bucket has drained it). A limit set to 0 is not applied (the benchmarks'
+stand-in enforces none).
 
 A 429 still pauses what it concerns for ``retry_after``: that chat, or every broadcast
 send (Telegram asks for a pause when a bulk send goes too fast).
@@ -78,25 +81,35 @@ class Limits:
             return
         if priority is Priority.BROADCAST and self._broadcast is not None:
             await self._broadcast.acquire()
-        chat = self._chat(chat_id) if chat_id is not None else None
+        # A broadcast counts against a chat only when the chat is busy (has a bucket): one
+        # message to an idle chat cannot go over its limit, and a bucket for each of a
+        # million recipients would cost more than the broadcast.
+        chat = None
+        if chat_id is not None:
+            busy = priority is Priority.REPLY or chat_id in self._chats
+            chat = self._chat(chat_id) if busy else None
+        if priority is Priority.BROADCAST:
+            for bucket in (chat, self._overall):
+                if bucket is not None:
+                    await self._give_way(bucket)
+            return
         if chat is not None:
             await chat.acquire()
-        if self._overall is None:
-            return
-        if priority is Priority.REPLY:
+        if self._overall is not None:
             self._replies_waiting += 1
             try:
                 await self._overall.acquire()
             finally:
                 self._replies_waiting -= 1
-            return
-        # A broadcast takes overall capacity only when no reply is waiting for it. Checking
-        # and taking happen without a pause in between, so nothing can slip in. It looks
-        # again at the bucket's own pace (one message's worth of time), which no event
-        # could signal: capacity comes back by the clock, not by anyone's action.
-        while self._replies_waiting or not self._overall.has_capacity():  # noqa: ASYNC110
-            await asyncio.sleep(self._overall.time_period / self._overall.max_rate)
-        await self._overall.acquire()
+
+    async def _give_way(self, bucket: AsyncLimiter) -> None:
+        """Takes one message's worth for a broadcast, only while no reply waits and the
+        bucket is empty. Checking and taking happen without a pause in between, so nothing
+        slips in; it looks again at the bucket's own pace (one message's worth of time),
+        since room comes back by the clock, not by anyone's action."""
+        while self._replies_waiting or not bucket.has_capacity(bucket.max_rate):  # noqa: ASYNC110
+            await asyncio.sleep(bucket.time_period / bucket.max_rate)
+        await bucket.acquire()
 
     def pause(self, chat_id: int | None, priority: Priority, seconds: float) -> None:
         """Telegram said 429: the chat (or every broadcast send) waits ``seconds``."""

@@ -46,16 +46,17 @@ def figures_block(results: dict[str, Any]) -> str:
         ("  updates picked up from the inbox after a kill",
          str(kills["left_over_updates_handled"])),
         ("  replies lost (person asked again)", str(kills["replies_lost_then_asked_again"])),
-        ("  questions re-sent by the next start / read twice in a row",
-         f"{kills['questions_resent']} / {kills['doubled']}"),
+        ("  calls delivered by the next start (committed before a kill)",
+         str(kills["calls_taken_over"])),
+        ("  questions read twice in a row, per kill (bound per kill)",
+         f"{kills['doubled_per_kill']} (≤ {kills['in_flight_bound']})"),
         ("Bot API faults injected", f"{injected} {faults['faults_injected']} at rate "
          f"{faults['fault_rate']}, {faults['people']} people"),
         ("  people finished / audit problems", f"{faults['finished']} / "
          f"{faults['audit']['problems']}"),
         ("  replies lost (person asked again)", str(faults["replies_lost_then_asked_again"])),
-        ("  questions read twice in a row / sends retried ('may arrive twice') + re-sent",
-         f"{faults['doubled']} / {faults['send_retries_that_may_double']} + "
-         f"{faults['questions_resent']}"),
+        ("  questions read twice in a row / sends tried again ('may arrive twice')",
+         f"{faults['doubled']} / {faults['send_retries_that_may_double']}"),
         ("Updates fuzzed", f"{fuzz['updates_fuzzed']} ({len(fuzz['by_kind'])} kinds)"),
         ("  bot stayed up / unhandled errors logged", f"{fuzz['bot_stayed_up']} / "
          f"{fuzz['unhandled_in_log']}"),
@@ -69,6 +70,22 @@ def figures_block(results: dict[str, Any]) -> str:
          f"{database['people_told_to_try_again']} / {database['finished']} / "
          f"{database['audit']['problems']}"),
     ]  # fmt: skip
+    if "limits" in results:
+        limits = results["limits"]
+        quiet, busy = limits["without_broadcast"], limits["with_broadcast"]
+        rows += [
+            ("Limits: people at a human pace, then with a broadcast",
+             f"{limits['people']} people, {limits['audience']:,} recipients; limits "
+             f"{limits['overall_limit']:g}/s (+{limits['overall_burst']:g}), "
+             f"{limits['chat_limit']:g}/s a chat (+{limits['chat_burst']})"),
+            ("  busiest second / chats over their limit / 429s (without; with)",
+             f"{quiet['busiest_second']} / {quiet['chats_over_their_limit']} / "
+             f"{quiet['answered_429']}; {busy['busiest_second']} / "
+             f"{busy['chats_over_their_limit']} / {busy['answered_429']}"),
+            ("  median reply without / with the broadcast (ratio)",
+             f"{quiet['p50_ms']} / {busy['p50_ms']} ms ({limits['median_ratio']}), "
+             f"{busy['broadcast_messages']} broadcast messages meanwhile"),
+        ]  # fmt: skip
     if "read_only" in results:
         read_only = results["read_only"]
         rows += [

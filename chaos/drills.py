@@ -32,14 +32,21 @@ from typing import Any
 
 import aiohttp
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import make_url
+from sqlalchemy import insert, make_url
 
 from bench.dialogue import CLOSER_TOKEN
+from bench.load import run_dialogue
 from bench.processes import Measured, start_python, start_standin
 from chaos import fuzz
 from chaos.audit import audit
 from chaos.people import PATIENCE, Crowd, crowd
 from standin.client import Person, StandInClient, button_labels
+from standin.limits import SENDING_METHODS
+from storage.broadcasts import BroadcastStore
+from storage.columns import utc_now
+from storage.database import Database
+from storage.migrate import migrate
+from storage.models import User
 
 #: Log lines that mean something went unhandled: any of them fails a drill.
 UNHANDLED = re.compile(r"Traceback|unhandled|No error handlers are registered|CRITICAL")
@@ -48,10 +55,18 @@ LOCKER = (
     "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None);"
     "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(float(sys.argv[2]))"
 )
-#: A message send retried after an error that may have hidden its success.
-MAY_DOUBLE = re.compile(r"sendMessage to chat \d+ failed .* may arrive twice")
-#: Housekeeping showing people their current question again.
-RESENT = re.compile(r"re-sent the current question to (\d+) people")
+#: A message send tried again after an error that may have hidden its success: by the
+#: sender (a retry) or, once the sender gave up, by the outbox (the next try).
+MAY_DOUBLE = re.compile(
+    r"sendMessage to chat \d+ (?:failed .* may arrive twice|not delivered .* trying again)"
+)
+#: A new process delivering calls an earlier one committed and did not confirm.
+TAKEN_OVER = re.compile(r"delivering (\d+) calls committed by an earlier process")
+#: The pool the drills' bot runs with (TELEGRAM_POOL_SIZE's default): what can be in flight.
+POOL = 16
+#: What one SIGKILL can double at most: the calls in flight, and those confirmed whose
+#: deletion had not committed, each kept under the pool size (bot/delivery.py).
+IN_FLIGHT_BOUND = 2 * POOL
 
 
 @dataclass
@@ -66,6 +81,8 @@ class Rig:
     bot: Measured | None = None
     starts: int = 0
     log_files: list[Path] = field(default_factory=list)
+    kills: list[float] = field(default_factory=list)  # wall-clock times of the SIGKILLs
+    env: dict[str, str] = field(default_factory=dict)  # settings of this drill's own
 
     async def start_bot(self) -> None:
         """Starts the bot and waits until it polls."""
@@ -73,11 +90,17 @@ class Rig:
             "TELEGRAM_BOT_TOKEN": CLOSER_TOKEN,
             "TELEGRAM_API_BASE_URL": self.url,
             "DATABASE_URL": self.database_url,
-            # The shipped connection pool (TELEGRAM_POOL_SIZE's default), not the benchmark's
-            # loopback-sized one: the faults drill gives calls the latency and timeouts of a
-            # real network, where a hung call holds its connection for the read timeout.
+            # The shipped connection pool, not the benchmark's loopback-sized one: the faults
+            # drill gives calls the latency and timeouts of a real network, where a hung
+            # call holds its connection for the read timeout.
+            "TELEGRAM_POOL_SIZE": str(POOL),
+            # The stand-in enforces no limits in these drills (people act faster than
+            # anyone reads); the limits drill keeps them.
+            "TELEGRAM_MESSAGES_PER_SECOND": "0",
+            "TELEGRAM_CHAT_MESSAGES_PER_SECOND": "0",
             "LOG_LEVEL": "INFO",
             "ADMIN_IDS": "",
+            **self.env,
         }
         self.starts += 1
         polls_before = (await self.stats()).get("calls_getUpdates", 0)
@@ -91,6 +114,7 @@ class Rig:
         assert self.bot is not None
         self.bot.process.send_signal(signal.SIGKILL)
         await self.bot.process.wait()
+        self.kills.append(time.time())
 
     async def stop_bot(self) -> None:
         """SIGTERM: the bot finishes what it holds, cleans its inbox and stops."""
@@ -150,21 +174,33 @@ async def rig(name: str) -> AsyncIterator[Rig]:
         await standin.stop()
 
 
-async def _doubled(client: StandInClient, walks: Crowd) -> int:
-    """Questions that came twice: a message with buttons that reads the same (text and
-    button labels) as the one just before it in the chat. A retried send that had in fact
-    arrived looks like that, and so does a question re-sent after a crash. (A question
-    shown again on /start reads differently: it says where the person was.)"""
-    doubled = 0
+async def _doubled(client: StandInClient, walks: Crowd) -> list[float]:
+    """When each question that came twice came the second time: a message with buttons
+    that reads the same (text and button labels) as the one just before it in the chat. A
+    retried send that had in fact arrived looks like that, and so does a call delivered
+    again after a crash. (A question shown again on /start reads differently: it says
+    where the person was.)"""
+    seconds: list[float] = []
     for walk in walks.walks:
         events, _ = await client.events(walk.person, 0, kinds=("message",))
         questions = [
-            (e["message"].get("text"), tuple(button_labels(e["message"])))
+            ((e["message"].get("text"), tuple(button_labels(e["message"]))), float(e["at"]))
             for e in events
             if button_labels(e["message"])
         ]
-        doubled += sum(1 for a, b in itertools.pairwise(questions) if a == b)
-    return doubled
+        seconds += [b[1] for a, b in itertools.pairwise(questions) if a[0] == b[0]]
+    return seconds
+
+
+def per_kill(doubles: list[float], kills: list[float]) -> list[int]:
+    """Doubles after each kill (a double belongs to the last kill before its second copy);
+    doubles before the first kill are counted under none (there should be none)."""
+    counts = [0] * len(kills)
+    for moment in doubles:
+        earlier = [index for index, kill in enumerate(kills) if kill <= moment]
+        if earlier:
+            counts[earlier[-1]] += 1
+    return counts
 
 
 def _people_figures(walks: Crowd) -> dict[str, Any]:
@@ -185,11 +221,13 @@ async def _finish(drill: Rig, walks: Crowd, first: int, people: int) -> dict[str
     await drill.stop_bot()
     log = drill.bot_log()
     checked = await audit(drill.database_url, range(first, first + people))
+    doubles = await _doubled(drill.client, walks)
     return {
         **_people_figures(walks),
-        "doubled": await _doubled(drill.client, walks),
+        "doubled": len(doubles),
+        "doubled_per_kill": per_kill(doubles, drill.kills),
         "send_retries_that_may_double": len(MAY_DOUBLE.findall(log)),
-        "questions_resent": sum(int(n) for n in RESENT.findall(log)),
+        "calls_taken_over": sum(int(n) for n in TAKEN_OVER.findall(log)),
         "unhandled_in_log": len(UNHANDLED.findall(log)),
         "audit": checked.to_json(),
     }
@@ -218,6 +256,7 @@ async def kills(
     return {
         "kills": kill_count,
         "kills_while_people_were_mid_way": mid_way,
+        "in_flight_bound": IN_FLIGHT_BOUND,
         "restarts": drill.starts - 1,
         "left_over_updates_handled": sum(
             int(n) for n in re.findall(r"handling (\d+) updates left over", log)
@@ -230,7 +269,7 @@ async def faults(
     people: int, rate: float, seed: int, patience: float = 30.0, quick: bool = False
 ) -> dict[str, Any]:
     """A Bot API that fails ``rate`` of calls in every way, and answers slowly. Each
-    timeout costs the bot its 10 s read timeout, so ``quick`` leaves timeouts out."""
+    timeout costs the bot its 5 s read timeout, so ``quick`` leaves timeouts out."""
     first = 21_000_000
     async with rig("faults") as drill:
         await drill.start_bot()
@@ -241,7 +280,7 @@ async def faults(
                 "rate": rate,
                 "kinds": ["5xx", "drop"] if quick else ["5xx", "drop", "timeout"],
                 "after_effect_share": 0.5,
-                "timeout_seconds": 12,  # beyond the bot's 10 s read timeout
+                "timeout_seconds": 12,  # beyond the bot's 5 s read timeout
                 "seed": seed,
             },
         )
@@ -380,6 +419,165 @@ async def read_only_database(
     return {"read_only_seconds": seconds, "people_told_to_try_again": told, **figures}
 
 
+@dataclass(frozen=True)
+class LimitPlan:
+    """Telegram's limits as the limits drill sets them, at the stand-in and in the bot.
+
+    The bot keeps a little under what "Telegram" enforces (its clock and the stand-in's
+    are a network hop apart, which can bunch messages up); people act at a human pace; the
+    broadcast is allowed the whole overall budget, so it only leaves room for replies if
+    replies come first."""
+
+    overall: float
+    overall_burst: float = 3.0
+    per_chat: float = 1.0
+    chat_burst: int = 6
+    pace: float = 3.0
+
+    def bot_env(self) -> dict[str, str]:
+        """The bot's settings: its own limits a tenth under the stand-in's overall one."""
+        kept = self.overall * 0.9
+        return {
+            "TELEGRAM_MESSAGES_PER_SECOND": f"{kept:g}",
+            "BROADCAST_RATE": f"{kept:g}",
+            "TELEGRAM_CHAT_MESSAGES_PER_SECOND": f"{self.per_chat:g}",
+            "TELEGRAM_CHAT_BURST": str(self.chat_burst),
+            "ADMIN_IDS": str(ADMIN_ID),
+        }
+
+    def controls(self) -> dict[str, Any]:
+        """The stand-in's limits (429 beyond them, as Telegram), a message of burst more
+        per chat than the bot keeps to."""
+        return {
+            "global_rate": self.overall,
+            "global_burst": self.overall_burst,
+            "per_chat_rate": self.per_chat,
+            "per_chat_burst": self.chat_burst + 1,
+        }
+
+
+#: Telegram's own default for the reduced drill; for 200 people at a human pace (about a
+#: hundred messages a second), a budget like paid broadcasts' (up to 1000 a second).
+REDUCED_LIMITS = LimitPlan(overall=30, pace=1.0)
+FULL_LIMITS = LimitPlan(overall=120, pace=3.0)
+ADMIN_ID = 25_999_999
+LOAD_FIGURES = ("events", "failures", "p50_ms", "p99_ms")
+
+
+async def limits(people: int, audience: int, plan: LimitPlan, seed: int) -> dict[str, Any]:
+    """People at a human pace with and without a broadcast to ``audience`` at the same time,
+    on a stand-in that enforces Telegram's limits: from the stand-in's log, no second over
+    the overall limit (plus its burst), no chat over its own, and people's median reply
+    latency beside the same load without the broadcast."""
+    quiet = await _paced(people, 0, plan, seed)
+    busy = await _paced(people, audience, plan, seed)
+    return {
+        "people": people,
+        "audience": audience,
+        "overall_limit": plan.overall,
+        "overall_burst": plan.overall_burst,
+        "chat_limit": plan.per_chat,
+        "chat_burst": plan.chat_burst,
+        "without_broadcast": quiet,
+        "with_broadcast": busy,
+        "median_ratio": round(busy["p50_ms"] / quiet["p50_ms"], 2) if quiet["p50_ms"] else None,
+    }
+
+
+async def _paced(people: int, audience: int, plan: LimitPlan, seed: int) -> dict[str, Any]:
+    """One load (with a broadcast running when ``audience``), and what the stand-in saw."""
+    first, audience_first = 25_000_000, 26_000_000
+    async with rig("limits") as drill:
+        drill.env = plan.bot_env()
+        await drill.client.control(**plan.controls())
+        bot = await drill.client.register_bot(CLOSER_TOKEN)
+        if audience:
+            await drill.client.bulk_people(audience_first, audience)
+            message = await drill.client.send(Person(ADMIN_ID, "Admin"), "News for everyone")
+            await _seed_broadcast(
+                drill.database_url, range(audience_first, audience_first + audience), message
+            )
+        await drill.start_bot()  # resumes the broadcast at once
+        started = time.time()
+        result = await run_dialogue(drill.url, int(bot["id"]), people, first, plan.pace, seed)
+        ended = time.time()
+        calls = await drill.client.log(limit=1_000_000)
+        stats = await drill.stats()
+        await drill.stop_bot()
+        log = drill.bot_log()
+    sent = sorted(
+        (float(c["time"]), int(c["params"].get("chat_id", 0)), c["method"])
+        for c in calls
+        if c["method"] in SENDING_METHODS and c["status"] == 200 and started <= c["time"] <= ended
+    )
+    return {
+        **{
+            k: v
+            for k, v in result.summary().items()
+            if k in ("events", "failures", "p50_ms", "p99_ms")
+        },
+        "messages": len(sent),
+        "broadcast_messages": sum(1 for _, _, method in sent if method == "copyMessage"),
+        "busiest_second": _busiest_second([moment for moment, _, _ in sent]),
+        "chats_over_their_limit": _chats_over(sent, plan),
+        "answered_429": int(stats.get("rate_limited", 0)),
+        "unhandled_in_log": len(UNHANDLED.findall(log)),
+    }
+
+
+async def _seed_broadcast(database_url: str, audience: range, source: dict[str, Any]) -> None:
+    """The audience as subscribers, and a broadcast to them already sending (the bot picks
+    it up when it starts, as after a restart)."""
+    database = Database(database_url)
+    try:
+        await migrate(database)
+        now = utc_now()
+        async with database.write() as session:
+            await session.execute(
+                insert(User),
+                [
+                    {"id": n, "first_name": "Reader", "language": "en", "created_at": now,
+                     "last_seen_at": now, "subscribed": True, "blocked": False}
+                    for n in audience
+                ],
+            )  # fmt: skip
+        store = BroadcastStore(database, first_step="welcome")
+        broadcast_id = await store.begin_draft(ADMIN_ID)
+        await store.attach(broadcast_id, ADMIN_ID, int(source["message_id"]), "text")
+        await store.start(broadcast_id)
+    finally:
+        await database.dispose()
+
+
+def _busiest_second(moments: list[float]) -> int:
+    """The most messages in any one-second window."""
+    most, start = 0, 0
+    for end, moment in enumerate(moments):
+        while moment - moments[start] >= 1.0:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+def _chats_over(sent: list[tuple[float, int, str]], plan: LimitPlan) -> int:
+    """Chats whose messages ever went over the bot's limit: replayed through a bucket of
+    the burst the bot keeps to, then one a second, with 50 ms for the clocks' skew."""
+    by_chat: dict[int, list[float]] = {}
+    for moment, chat, _ in sent:
+        by_chat.setdefault(chat, []).append(moment)
+    over = 0
+    for moments in by_chat.values():
+        tokens, last = float(plan.chat_burst), moments[0]
+        for moment in moments:
+            tokens = min(plan.chat_burst, tokens + (moment - last + 0.05) * plan.per_chat)
+            last = moment
+            if tokens < 1:
+                over += 1
+                break
+            tokens -= 1
+    return over
+
+
 async def _cut_off(connection: Any, database: str) -> None:
     await connection.execute(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
@@ -428,6 +626,10 @@ def run_all(quick: bool, postgres_url: str | None = None) -> dict[str, Any]:
             "fuzz": await fuzzing(count=400 if small else 5000, seed=3),
             "database": await database_outage(
                 people=10 if small else 50, seconds=OUTAGE_SECONDS, seed=4
+            ),
+            "limits": await limits(
+                people=20 if small else 200, audience=500 if small else 10_000,
+                plan=REDUCED_LIMITS if small else FULL_LIMITS, seed=6,
             ),
         }  # fmt: skip
         if postgres_url:

@@ -16,22 +16,66 @@ def failures(results: dict[str, Any]) -> list[str]:
             problems += [f"{name}: {p}" for p in _walking(results[name])]
     if "faults" in results:
         faults = results["faults"]
-        explained = faults["send_retries_that_may_double"] + faults["questions_resent"]
+        explained = faults["send_retries_that_may_double"]
         if faults["doubled"] > explained:
             problems.append(
                 f"faults: {faults['doubled']} questions came twice but only {explained} "
-                "retried sends and re-sent questions in the log could explain it"
+                "sends tried again in the log could explain it"
             )
-    if "kills" in results and results["kills"]["replies_lost_then_asked_again"]:
-        problems.append(
-            f"kills: {results['kills']['replies_lost_then_asked_again']} replies were lost "
-            "(people had to ask again)"
-        )
+    for name in ("kills", "faults"):
+        if name in results and results[name]["replies_lost_then_asked_again"]:
+            problems.append(
+                f"{name}: {results[name]['replies_lost_then_asked_again']} times a person "
+                "waited past their patience and had to ask again"
+            )
+    if "kills" in results:
+        kills = results["kills"]
+        over = [n for n in kills["doubled_per_kill"] if n > kills["in_flight_bound"]]
+        if over:
+            problems.append(
+                f"kills: {over} questions came twice after one kill, over the in-flight "
+                f"bound of {kills['in_flight_bound']}"
+            )
+        unexplained = kills["doubled"] - sum(kills["doubled_per_kill"])
+        if unexplained:
+            problems.append(f"kills: {unexplained} questions came twice with no kill before")
     for name in ("database", "read_only"):
         if name in results and results[name]["people_told_to_try_again"] == 0:
             problems.append(f"{name}: nobody was told to try again during the outage")
     if "fuzz" in results:
         problems += [f"fuzz: {p}" for p in _fuzz(results["fuzz"])]
+    if "limits" in results:
+        problems += [f"limits: {p}" for p in _limits(results["limits"])]
+    return problems
+
+
+#: How much slower people's median reply may be while a broadcast goes out.
+MEDIAN_WITH_BROADCAST = 1.5
+
+
+def _limits(drill: dict[str, Any]) -> list[str]:
+    problems = []
+    ceiling = drill["overall_limit"] + drill["overall_burst"]
+    for phase in ("without_broadcast", "with_broadcast"):
+        figures = drill[phase]
+        if figures["failures"]:
+            problems.append(f"{phase}: {figures['failures']} people gave up")
+        if figures["unhandled_in_log"]:
+            problems.append(f"{phase}: {figures['unhandled_in_log']} unhandled errors in the log")
+        if figures["busiest_second"] > ceiling:
+            problems.append(
+                f"{phase}: {figures['busiest_second']} messages in one second, over {ceiling}"
+            )
+        if figures["chats_over_their_limit"]:
+            problems.append(f"{phase}: {figures['chats_over_their_limit']} chats over their limit")
+    if not drill["with_broadcast"]["broadcast_messages"]:
+        problems.append("the broadcast sent nothing while people talked")
+    ratio = drill["median_ratio"]
+    if ratio is None or ratio > MEDIAN_WITH_BROADCAST:
+        problems.append(
+            f"people's median reply was {ratio} times as slow with the broadcast "
+            f"(at most {MEDIAN_WITH_BROADCAST})"
+        )
     return problems
 
 

@@ -37,6 +37,11 @@ async def test_fuzzed_updates_never_take_the_bot_down() -> None:
     assert failures({"fuzz": result}) == []
 
 
+async def test_a_broadcast_keeps_the_limits_and_gives_way_to_replies() -> None:
+    result = await drills.limits(people=20, audience=500, plan=drills.REDUCED_LIMITS, seed=6)
+    assert failures({"limits": result}) == []
+
+
 async def test_a_locked_database_means_try_again_and_nothing_lost() -> None:
     result = await drills.database_outage(people=10, seconds=drills.OUTAGE_SECONDS, seed=4)
     assert failures({"database": result}) == []
