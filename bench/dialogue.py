@@ -58,6 +58,9 @@ PURPOSES = {
     "sendPhoto": "the picture of the profile, with the results",
 }
 TARGETS = ("echo", "conversationhandler", "conversationhandler_aiohttp", "closer")
+#: An earlier Closer (``CLOSER_BEFORE``: another checkout), measured in the same run with
+#: the same loads, so a change to the bot's insides is measured before and after together.
+BEFORE = "closer_before"
 #: The loads whose figures the headlines and per-event table quote.
 CLOSED, OPEN = "closed_50", "open_50"
 
@@ -227,16 +230,30 @@ async def measure(target: str, planned: list[Scenario], folder: Path) -> dict[st
 
 
 def _checkout(target: str) -> Path:
-    """Where the target's code comes from: this checkout, or for Closer ``CLOSER_SOURCE``
-    (another checkout, e.g. an earlier release, to measure before and after in one run)."""
-    source = os.environ.get("CLOSER_SOURCE") if target == "closer" else None
-    return Path(source).resolve() if source else ROOT
+    """Where the target's code comes from: this checkout; for Closer, ``CLOSER_SOURCE`` if
+    set; for the earlier Closer, ``CLOSER_BEFORE``."""
+    source = {"closer": "CLOSER_SOURCE", BEFORE: "CLOSER_BEFORE"}.get(target)
+    chosen = os.environ.get(source) if source else None
+    return Path(chosen).resolve() if chosen else ROOT
+
+
+def _describe(checkout: Path) -> str:
+    """The commit a checkout is at, for the record."""
+    import subprocess
+
+    found = subprocess.run(
+        ["git", "-C", str(checkout), "log", "-1", "--format=%h %s"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout.strip()[:120] or str(checkout)
 
 
 def _target(target: str, url: str, folder: Path) -> tuple[str, list[str], dict[str, str]]:
     """The token, command line and environment of a measured bot."""
     base = ["--base-url", f"{url}/bot"]
-    if target == "closer":
+    if target in ("closer", BEFORE):
         env = {
             "TELEGRAM_BOT_TOKEN": CLOSER_TOKEN,
             "TELEGRAM_API_BASE_URL": url,
@@ -244,9 +261,14 @@ def _target(target: str, url: str, folder: Path) -> tuple[str, list[str], dict[s
             "TELEGRAM_POOL_SIZE": os.environ.get("TELEGRAM_POOL_SIZE", LOOPBACK_POOL),
             "REMINDER_DELAY": "0",
             "LOG_LEVEL": "INFO",
+            # The stand-in enforces no limits here, and the baselines keep none.
+            "TELEGRAM_MESSAGES_PER_SECOND": "0",
+            "TELEGRAM_CHAT_MESSAGES_PER_SECOND": "0",
         }
         profile = os.environ.get("CLOSER_PROFILE")  # a file name: run the bot under cProfile
         args = ["-m", "cProfile", "-o", profile, "-m", "bot"] if profile else ["-m", "bot"]
+        if os.environ.get("CLOSER_WRAPPER"):  # a script that wraps the bot (investigations)
+            args = [os.environ["CLOSER_WRAPPER"]]
         return CLOSER_TOKEN, args, env
     if target.startswith("conversationhandler"):
         transport = "aiohttp" if target.endswith("_aiohttp") else "httpx"
@@ -267,7 +289,11 @@ async def run(quick: bool, only: list[str] | None = None) -> dict[str, Any]:
     the ratios (when every target ran)."""
     with tempfile.TemporaryDirectory(prefix="closer-bench-dialogue-") as folder:
         results: dict[str, Any] = {"machine_cpus": os.cpu_count(), "pool": LOOPBACK_POOL}
-        for target, planned in scenarios(quick).items():
+        planned_targets = scenarios(quick)
+        if os.environ.get("CLOSER_BEFORE"):
+            planned_targets[BEFORE] = planned_targets["closer"]
+            results["before_source"] = _describe(_checkout(BEFORE))
+        for target, planned in planned_targets.items():
             if only is None or target in only:
                 results[target] = await measure(target, planned, Path(folder))
         if only is not None:
@@ -321,6 +347,20 @@ def ratios(results: dict[str, Any]) -> dict[str, Any]:
             closer["closed_500"]["bot_api_calls_per_second"],
             echo["closed_500"]["bot_api_calls_per_second"],
         )
+    if BEFORE in results:
+        before = results[BEFORE]
+        out["after_over_before"] = {
+            load: {
+                "events_per_second": quotient(
+                    closer[load]["events_per_second"], before[load]["events_per_second"]
+                ),
+                "p99_ms": quotient(closer[load]["p99_ms"], before[load]["p99_ms"]),
+                "cpu_ms_per_event": quotient(
+                    closer[load]["cpu_ms_per_event"], before[load]["cpu_ms_per_event"]
+                ),
+            }
+            for load in (OPEN, CLOSED)
+        }
     for key in ("calls_per_event", "messages_per_event", "cpu_ms_per_event"):
         out[key] = {target: results[target][CLOSED][key] for target in TARGETS}
     out["memory"] = {
@@ -333,7 +373,7 @@ def ratios(results: dict[str, Any]) -> dict[str, Any]:
 def rows(results: dict[str, Any]) -> list[tuple[str, str]]:
     """The dialogue figures as terminal table rows: each load, the per-event costs, ratios."""
     out: list[tuple[str, str]] = []
-    for target in TARGETS:
+    for target in (*TARGETS, *([BEFORE] if BEFORE in results else [])):
         for load, figures in results[target].items():
             if not isinstance(figures, dict):
                 continue

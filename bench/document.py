@@ -27,6 +27,7 @@ BOTS = {
     "conversationhandler": "ConversationHandler (PTB default transport)",
     "conversationhandler_aiohttp": "ConversationHandler (aiohttp, as Closer)",
     "closer": "**Closer**",
+    "closer_before": "Closer before (CLOSER_BEFORE)",
 }
 LOADS = {
     "open_50": "open, 50",
@@ -216,6 +217,12 @@ def dialogue_ratios(summary: dict[str, Any]) -> str:
         ("echo", "p99, open, 50 (lower is better)", results.get("p99_ratio_vs_echo_open_50")),
         ("echo", "p99 of the first message of a reply, open, 50 (lower is better)",
          results.get("first_reply_p99_ratio_vs_echo_open_50")),
+        *[
+            (f"Closer before: {results.get('before_source', '')}", f"{name}, {LOADS[load]}",
+             figures.get(name))
+            for load, figures in results.get("after_over_before", {}).items()
+            for name in ("events_per_second", "p99_ms", "cpu_ms_per_event")
+        ],
     ]  # fmt: skip
     return _stamp(results) + _table(("Closer over", "figure", "ratio"), rows)
 

@@ -133,6 +133,8 @@ async def first_reply(url: str, expected: str | None, returning: int) -> dict[st
         "DATABASE_URL": url,
         "TELEGRAM_POOL_SIZE": LOOPBACK_POOL,
         "LOG_LEVEL": "INFO",
+        "TELEGRAM_MESSAGES_PER_SECOND": "0",  # the stand-in enforces no limits here
+        "TELEGRAM_CHAT_MESSAGES_PER_SECOND": "0",
     }
     try:
         async with StandInClient(standin_url) as client:

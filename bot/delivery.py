@@ -24,10 +24,13 @@ written in the same transaction as what caused it. From there:
    they wait; on PostgreSQL, rows whose lease ran out are taken over by whoever is alive.
 
 **What can arrive twice**, and why no more: only a call whose row survived a crash, that
-is one the dead process had handed to Telegram (at most ``in_flight`` at once, the
-sender's gate) or one Telegram had confirmed whose deletion had not committed yet (this
-module lets no new call start while ``in_flight`` of those are unrecorded). So a SIGKILL
-doubles at most ``2 x TELEGRAM_POOL_SIZE`` calls; the kill drill counts them per kill.
+is one the dead process had handed to Telegram, or one Telegram had confirmed whose
+deletion had not committed yet. A message (a call that puts one in the chat) takes a place
+in ``window`` before it is made and gives it back only once its deletion has committed
+(or it failed, undelivered), so at any moment at most ``window`` messages are in one of
+those two states: a SIGKILL doubles at most ``window = 4 x TELEGRAM_POOL_SIZE`` messages;
+the kill drill counts them per kill. (An edit or an answer to a tap made again changes
+nothing anyone sees, so they take no place.)
 
 **How long a row can wait** when its process died: until the next start on SQLite, or
 one lease (``storage.outbox.LEASE``) on PostgreSQL, plus one renewal round.
@@ -45,6 +48,7 @@ from typing import Any
 from telegram.error import BadRequest, TelegramError
 
 from bot import attachments
+from bot.limits import MESSAGE_METHODS
 from bot.replies import KEYBOARD
 from bot.sender import BlockedError, Sender
 from storage.columns import utc_now
@@ -60,6 +64,10 @@ RESUME = "closer:resume"  # an owed reply from before the outbox (migration 0006
 RETRY_PAUSES = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 #: Chats whose live keyboard this process remembers (the database has the rest).
 LIVE_KEYBOARDS = 10_000
+#: Messages in the window per connection of the pool: enough that the window never holds
+#: the sender back (a place is held for a round trip plus the wait for a transaction to
+#: record it in), small enough to be the bound on what a crash can double.
+WINDOW_PER_CONNECTION = 4
 
 
 class Delivery:
@@ -85,9 +93,12 @@ class Delivery:
         # chat -> its live keyboard, as delivered here (fresher than the one the row was
         # written with, when this process delivered the keyboard before it)
         self._live: OrderedDict[int, int] = OrderedDict()
-        self._unrecorded = 0
-        self._room = asyncio.Event()
-        self._room.set()
+        #: Messages made or being made and not yet recorded as delivered: the doubling bound.
+        self.window = WINDOW_PER_CONNECTION * sender.in_flight
+        self._places = asyncio.Semaphore(self.window)
+        self._pending = Delivered()  # deliveries waiting for the next record
+        self._pending_places = 0
+        self._flush_soon = False
         self.delivered = 0
         self.dropped = 0
         self.taken_over = 0
@@ -168,26 +179,30 @@ class Delivery:
         """Makes one call until Telegram takes it (True), refuses it for good (False), or
         the chat turns out to have blocked the bot (None)."""
         call = row.call
-        if call.method == RESUME:
-            return await self._resume(row)
         failures = 0
+        placed = call.method in MESSAGE_METHODS or call.method == RESUME
         while True:
-            await self._room.wait()
+            if placed:
+                await self._places.acquire()  # given back once recorded (see ``_record``)
             try:
+                if call.method == RESUME:
+                    return await self._resume(row)
                 result = await self.sender.call(
                     call.method, await self._params(row), chat_id=call.chat_id
                 )
             except BlockedError:
-                self._record(Delivered(ids=[row.id], blocked={call.chat_id}))
+                self._record(Delivered(ids=[row.id], blocked={call.chat_id}), placed)
                 return None
             except BadRequest as error:
                 # The message to edit is gone or unchanged, a text too long: again would
                 # not help, and the conversation goes on without this call.
                 log.info("%s to chat %s refused for good: %s", call.method, call.chat_id, error)
                 self.dropped += 1
-                self._record(Delivered(ids=[row.id]))
+                self._record(Delivered(ids=[row.id]), placed)
                 return False
             except (TelegramError, Exception) as error:  # an outage; or a bug: the row waits
+                if placed:
+                    self._places.release()  # not delivered, so nothing to double
                 pause = RETRY_PAUSES[min(failures, len(RETRY_PAUSES) - 1)]
                 failures += 1
                 log.warning(
@@ -201,7 +216,7 @@ class Delivery:
                 await asyncio.sleep(pause)
                 continue
             self.delivered += 1
-            await self._learn(row, result)
+            await self._learn(row, result, placed)
             return True
 
     async def _params(self, row: Queued) -> dict[str, Any]:
@@ -210,7 +225,7 @@ class Delivery:
             return await prepared
         return await attachments.resolve(row.call.params)
 
-    async def _learn(self, row: Queued, result: Any) -> None:
+    async def _learn(self, row: Queued, result: Any, placed: bool) -> None:
         """Records the delivery, with the chat's new live keyboard when it was one."""
         effects = row.call.effects or {}
         delivered = Delivered(ids=[row.id])
@@ -227,7 +242,7 @@ class Delivery:
                 await self._retire(chat_id, int(previous))
         if "panel" in effects and message_id is not None:
             delivered.panels[int(effects["panel"])] = int(message_id)
-        self._record(delivered)
+        self._record(delivered, placed)
 
     async def _retire(self, chat_id: int, message_id: int) -> None:
         """The keyboard before the new one loses its buttons (best effort: if it is gone or
@@ -241,12 +256,24 @@ class Delivery:
         except (TelegramError, BlockedError) as error:
             log.info("old keyboard %s in chat %s kept its buttons: %s", message_id, chat_id, error)
 
-    def _record(self, delivered: Delivered) -> None:
-        """Deletes the rows in the next transaction; while ``in_flight`` confirmed calls
-        wait to be recorded, no new call starts (the bound on what a crash can double)."""
-        self._unrecorded += 1
-        if self._unrecorded >= self.sender.in_flight:
-            self._room.clear()
+    def _record(self, delivered: Delivered, holding: bool) -> None:
+        """Adds a delivery to the next record. The records of one moment go together (one
+        job for the batch writer, which lets it ride in the next transaction); once that
+        has committed, the places in the window they held (``holding``) are given back."""
+        pending = self._pending
+        pending.ids += delivered.ids
+        pending.keyboards.update(delivered.keyboards)
+        pending.panels.update(delivered.panels)
+        pending.blocked |= delivered.blocked
+        self._pending_places += holding
+        if not self._flush_soon:
+            self._flush_soon = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_soon = False
+        delivered, self._pending = self._pending, Delivered()
+        places, self._pending_places = self._pending_places, 0
         future: Awaitable[None] = self.outbox.record(delivered)
 
         async def recorded() -> None:
@@ -255,12 +282,13 @@ class Delivery:
             except StorageUnavailableError as error:
                 log.warning("deliveries not recorded yet (%s); trying again", error)
                 await asyncio.sleep(1.0)
-                self._unrecorded -= 1
-                self._record(delivered)
+                self._pending_places += places  # the places stay taken meanwhile
+                self._record(delivered, holding=False)
                 return
-            self._unrecorded -= 1
-            if self._unrecorded < self.sender.in_flight:
-                self._room.set()
+            except Exception:
+                log.exception("recording deliveries failed; they will be sent again")
+            for _ in range(places):
+                self._places.release()
 
         task = asyncio.create_task(recorded())
         self._beside.add(task)
@@ -272,11 +300,11 @@ class Delivery:
         queue.clear()
         for row in rows:
             self._prepared.pop(row.id, None)
-        self._record(Delivered(ids=[row.id for row in rows]))
+        self._record(Delivered(ids=[row.id for row in rows]), holding=False)
 
     async def _resume(self, row: Queued) -> bool:
         """An owed reply from before the outbox: the person's current question, once."""
         if self.resume is not None:
             await self.resume(row.chat_id)
-        self._record(Delivered(ids=[row.id]))
+        self._record(Delivered(ids=[row.id]), holding=True)
         return True

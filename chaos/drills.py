@@ -62,11 +62,11 @@ MAY_DOUBLE = re.compile(
 )
 #: A new process delivering calls an earlier one committed and did not confirm.
 TAKEN_OVER = re.compile(r"delivering (\d+) calls committed by an earlier process")
-#: The pool the drills' bot runs with (TELEGRAM_POOL_SIZE's default): what can be in flight.
+#: The pool the drills' bot runs with (TELEGRAM_POOL_SIZE's default).
 POOL = 16
-#: What one SIGKILL can double at most: the calls in flight, and those confirmed whose
-#: deletion had not committed, each kept under the pool size (bot/delivery.py).
-IN_FLIGHT_BOUND = 2 * POOL
+#: What one SIGKILL can double at most: the messages in flight or confirmed and not yet
+#: recorded, which bot/delivery.py keeps within a window of four times the pool.
+IN_FLIGHT_BOUND = 4 * POOL
 
 
 @dataclass
@@ -446,11 +446,12 @@ class LimitPlan:
         }
 
     def controls(self) -> dict[str, Any]:
-        """The stand-in's limits (429 beyond them, as Telegram), a message of burst more
-        per chat than the bot keeps to."""
+        """The stand-in's limits (429 beyond them, as Telegram), with a little more burst
+        than the bot keeps to: a message or three more, for the network hop that can bunch
+        the bot's evenly spaced messages up on the way."""
         return {
             "global_rate": self.overall,
-            "global_burst": self.overall_burst,
+            "global_burst": self.overall_burst + 3,
             "per_chat_rate": self.per_chat,
             "per_chat_burst": self.chat_burst + 1,
         }

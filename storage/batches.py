@@ -22,6 +22,9 @@ only schedules:
 - **After the commit.** Each kind hears about what it committed before anyone's await
   returns (the outbox hands committed calls to the sender at once, whether or not the
   caller is still waiting for the result).
+- **Jobs that can wait a moment** (``lazy``: the records of delivered calls) start no
+  transaction of their own: they ride in the next one, or in their own once they have
+  waited ``lazy`` seconds, so the records of a busy bot's deliveries cost no transaction.
 
 On SQLite there is one writer at a time anyway (``BEGIN IMMEDIATE``); on PostgreSQL several
 batches can be in flight at once, of different keys.
@@ -84,6 +87,7 @@ class _Job:
     payload: Any
     key: Hashable | None
     future: asyncio.Future[Any]
+    lazy: float | None = None
 
 
 class BatchWriter:
@@ -102,6 +106,8 @@ class BatchWriter:
         self._writers: set[asyncio.Task[None]] = set()
         self._max_writers = 1 if database.is_sqlite else POSTGRES_WRITERS
         self._in_flight: set[Hashable] = set()
+        self._timer: asyncio.TimerHandle | None = None
+        self._lazy_due = False  # lazy jobs have waited long enough: commit them anyway
         self.batches_committed = 0
         self.jobs_committed = 0
 
@@ -112,14 +118,31 @@ class BatchWriter:
         return await self.submit_soon(kind, payload, key)
 
     def submit_soon(
-        self, kind: Kind[PayloadT, ResultT], payload: PayloadT, key: Hashable | None = None
+        self,
+        kind: Kind[PayloadT, ResultT],
+        payload: PayloadT,
+        key: Hashable | None = None,
+        lazy: float | None = None,
     ) -> asyncio.Future[ResultT]:
-        """Queues one job; its future is done once committed (for callers that need not wait)."""
-        future: asyncio.Future[ResultT] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Job(kind, payload, key, future))
-        if len(self._writers) < self._max_writers:
-            self._writers.add(asyncio.create_task(self._drain(), name="batch-writer"))
+        """Queues one job; its future is done once committed (for callers that need not
+        wait). ``lazy``: ride in the next transaction, or start one after that many seconds."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[ResultT] = loop.create_future()
+        self._queue.append(_Job(kind, payload, key, future, lazy))
+        if lazy is None:
+            self._wake()
+        elif self._timer is None:
+            self._timer = loop.call_later(lazy, self._wake, True)
         return future
+
+    def _wake(self, lazy_too: bool = False) -> None:
+        """Starts a writer for the queued jobs, unless as many as allowed already run
+        (``lazy_too``: the lazy jobs' time is up, so they are reason enough)."""
+        if lazy_too:
+            self._timer = None
+            self._lazy_due = bool(self._queue)
+        if self._queue and len(self._writers) < self._max_writers:
+            self._writers.add(asyncio.create_task(self._drain(), name="batch-writer"))
 
     @property
     def keys_in_flight(self) -> frozenset[Hashable]:
@@ -128,6 +151,7 @@ class BatchWriter:
 
     async def close(self) -> None:
         """Waits until every queued job has been committed (or has failed)."""
+        self._wake(lazy_too=True)
         while self._writers:
             await asyncio.gather(*self._writers, return_exceptions=True)
 
@@ -152,7 +176,11 @@ class BatchWriter:
 
     def _take_batch(self) -> list[_Job]:
         """Waiting jobs, up to ``max_batch``, but at most one per key and none whose key is
-        in flight; the rest keep their place and order."""
+        in flight; the rest keep their place and order. Lazy jobs alone make no batch,
+        until their time is up."""
+        if not self._lazy_due and all(job.lazy is not None for job in self._queue):
+            return []  # they wait for a transaction to ride in (or for their timer)
+        self._lazy_due = False
         batch: list[_Job] = []
         waiting: deque[_Job] = deque()
         busy = set(self._in_flight)
@@ -169,6 +197,9 @@ class BatchWriter:
                 busy.add(job.key)
             batch.append(job)
         self._queue = waiting
+        if self._timer is not None and not any(job.lazy is not None for job in waiting):
+            self._timer.cancel()  # every lazy job rides in this batch: no need to wake
+            self._timer = None
         return batch
 
     async def _commit(self, batch: list[_Job]) -> None:

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import select
-
 from storage.batches import BatchWriter
 from storage.database import Database
-from storage.models import User
 from storage.outbox import OutboxStore
 from storage.records import StoredConversation, UserProfile
 from storage.turns import Decide, TurnRequest, TurnResult, Turns, stored_conversation
@@ -47,19 +44,11 @@ class ConversationStore:
         """The person's current conversation, or None if they never started one."""
         async with self.database.read() as session:
             connection = await session.connection()
-            person = (
-                await connection.execute(
-                    select(User.subscribed, User.keyboard_message_id).where(User.id == user_id)
-                )
-            ).one_or_none()
             rows = await connection.execute(
                 self.turns.sql.current_sessions, {"user_ids": [user_id]}
             )
             row = rows.one_or_none()
-            if row is None:
-                return None
-            subscribed, keyboard = person if person is not None else (False, None)
-            return stored_conversation(row, bool(subscribed), keyboard)
+            return stored_conversation(row) if row is not None and row.id is not None else None
 
     @property
     def events_committed(self) -> int:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.batches import Batch, Kind
@@ -87,6 +87,8 @@ class TurnStatements:
             claim_updates=insert_for(dialect, ProcessedUpdate)
             .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
             .returning(ProcessedUpdate.update_id),
+            # No RETURNING: an upsert that returns rows is sent one row at a time; what the
+            # batch needs of the people comes with their sessions, in one query.
             touch_users=users.on_conflict_do_update(
                 index_elements=[User.id],
                 set_={
@@ -96,11 +98,18 @@ class TurnStatements:
                     "blocked": False,
                     "blocked_at": None,
                 },
-            ).returning(User.id, User.subscribed, User.keyboard_message_id),
-            current_sessions=select(*SESSION_COLUMNS).where(
-                ConversationSession.user_id.in_(bindparam("user_ids", expanding=True)),
-                ConversationSession.is_current,
             ),
+            current_sessions=select(
+                User.id.label("person"),
+                User.subscribed,
+                User.keyboard_message_id,
+                *SESSION_COLUMNS,
+            )
+            .outerjoin(
+                ConversationSession,
+                and_(ConversationSession.user_id == User.id, ConversationSession.is_current),
+            )
+            .where(User.id.in_(bindparam("user_ids", expanding=True))),
             retire_sessions=update(ConversationSession)
             .where(ConversationSession.id.in_(bindparam("session_ids", expanding=True)))
             .values(is_current=False),
@@ -166,14 +175,13 @@ class Turns(Kind[TurnRequest[Any], TurnResult[Any] | None]):
         decided: dict[int, tuple[StoredConversation | None, Decision[Any]]] = {}
         if fresh:
             taken_in = {id(request) for request in fresh}
-            people = await self._touch_users(connection, fresh, now)
-            sessions = await self._current_sessions(connection, [r.user.id for r in fresh])
+            await self._touch_users(connection, fresh, now)
+            people = await self._current_sessions(connection, [r.user.id for r in fresh])
             for index, request in enumerate(payloads):
                 if id(request) not in taken_in:
                     continue
-                row = sessions.get(request.user.id)
-                subscribed, keyboard = people[request.user.id]
-                stored = stored_conversation(row, subscribed, keyboard) if row is not None else None
+                row = people[request.user.id]
+                stored = stored_conversation(row) if row.id is not None else None
                 decided[index] = (stored, request.decide(stored))
             await self._write(connection, payloads, decided, now)
         calls = [call for _, decision in decided.values() for call in decision.calls]
@@ -209,9 +217,8 @@ class Turns(Kind[TurnRequest[Any], TurnResult[Any] | None]):
 
     async def _touch_users(
         self, connection: AsyncConnection, batch: list[TurnRequest[Any]], now: datetime
-    ) -> dict[int, tuple[bool, int | None]]:
-        """Creates or refreshes each person (writing to us means they have unblocked us);
-        returns whether each is subscribed, and their live keyboard."""
+    ) -> None:
+        """Creates or refreshes each person (writing to us means they have unblocked us)."""
         rows = [
             {
                 "id": r.user.id,
@@ -224,14 +231,14 @@ class Turns(Kind[TurnRequest[Any], TurnResult[Any] | None]):
             }
             for r in sorted(batch, key=lambda r: r.user.id)  # lock rows in one order
         ]
-        result = await connection.execute(self.sql.touch_users, rows)
-        return {user_id: (bool(subscribed), keyboard) for user_id, subscribed, keyboard in result}
+        await connection.execute(self.sql.touch_users, rows)
 
     async def _current_sessions(
         self, connection: AsyncConnection, user_ids: Sequence[int]
     ) -> dict[int, Any]:
+        """Each person with their current session (its columns None when they have none)."""
         rows = await connection.execute(self.sql.current_sessions, {"user_ids": list(user_ids)})
-        return {row.user_id: row for row in rows}
+        return {row.person: row for row in rows}
 
     async def _write(
         self,
@@ -339,8 +346,8 @@ class Turns(Kind[TurnRequest[Any], TurnResult[Any] | None]):
         return {row[0]: row[1] for row in result.all()}
 
 
-def stored_conversation(row: Any, subscribed: bool, keyboard: int | None) -> StoredConversation:
-    """A ``current_sessions`` row, with the person's flags, as plain data."""
+def stored_conversation(row: Any) -> StoredConversation:
+    """A ``current_sessions`` row (a person and their current session) as plain data."""
     return StoredConversation(
         session_id=row.id,
         snapshot=dict(row.snapshot),
@@ -349,6 +356,6 @@ def stored_conversation(row: Any, subscribed: bool, keyboard: int | None) -> Sto
         updated_at=row.updated_at,
         completed_at=row.completed_at,
         reminder_sent_at=row.reminder_sent_at,
-        subscribed=subscribed,
-        keyboard_message_id=keyboard,
+        subscribed=bool(row.subscribed),
+        keyboard_message_id=row.keyboard_message_id,
     )
