@@ -384,3 +384,25 @@ async def test_a_dead_processs_calls_are_taken_over_in_order(
         assert await heir.claim_orphans(now, everything=True) == [], "already its own"
     finally:
         await other.dispose()
+
+
+async def test_the_ids_given_to_a_turns_calls_are_theirs(database: Database) -> None:
+    """Several calls written in one statement get their own rows' ids (on SQLite the ids
+    are sorted rather than returned in order, which holds only if one INSERT numbers its
+    rows in the order written)."""
+    store = conversation_store(database)
+
+    def many(stored: StoredConversation | None) -> Decision[int]:
+        calls = tuple(
+            Call(SAM.id, "sendMessage", {"chat_id": SAM.id, "text": f"bubble {n}"})
+            for n in range(7)
+        )
+        return Decision(_increment(stored).update, 0, calls)
+
+    result = await store.apply(SAM, 1, many)
+    assert result is not None
+    async with database.read() as session:
+        rows = await session.execute(select(OutboxCall.id, OutboxCall.params))
+        stored = {row.id: row.params for row in rows}
+    assert [stored[row.id]["text"] for row in result.rows] == [f"bubble {n}" for n in range(7)]
+    assert [row.id for row in result.rows] == sorted(row.id for row in result.rows)
