@@ -257,7 +257,7 @@ def _target(target: str, url: str, folder: Path) -> tuple[str, list[str], dict[s
         env = {
             "TELEGRAM_BOT_TOKEN": CLOSER_TOKEN,
             "TELEGRAM_API_BASE_URL": url,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'closer.db'}",
+            "DATABASE_URL": f"sqlite+aiosqlite:///{folder / f'{target}.db'}",
             "TELEGRAM_POOL_SIZE": os.environ.get("TELEGRAM_POOL_SIZE", LOOPBACK_POOL),
             "REMINDER_DELAY": "0",
             "LOG_LEVEL": "INFO",
