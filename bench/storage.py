@@ -43,6 +43,7 @@ from storage.database import Database
 from storage.errors import StorageUnavailableError
 from storage.migrate import migrate
 from storage.outbox import Delivered, OutboxStore
+from storage.presence import Presence
 from storage.records import UserProfile
 
 POSTGRES_URL = os.environ.get(
@@ -124,7 +125,7 @@ async def measure(database: Database, users: int) -> dict[str, Any]:
     await migrate(database)
     engine = default_engine()
     writer = BatchWriter(database)
-    outbox = OutboxStore(database, writer, owner="bench")
+    outbox = OutboxStore(database, writer, Presence(database, "bench"))
     outbox.listener = lambda rows: outbox.record(Delivered(ids=[row.id for row in rows]))
     service = ConversationService(engine, ConversationStore(database, writer, outbox))
     await stored_events(service, 5, 10_000_000)  # warm up pools and caches

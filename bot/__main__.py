@@ -11,6 +11,7 @@ from bot.config import ConfigurationError, load_settings
 from bot.logs import configure_logging
 from dialogs.content_model import ContentError
 from storage.errors import StorageUnavailableError
+from storage.presence import PresenceError
 
 
 def main() -> int:
@@ -30,7 +31,7 @@ def main() -> int:
     except (ContentError, MenuError) as error:
         print(f"Content error: {error}", file=sys.stderr)
         return 2
-    except StorageUnavailableError as error:
+    except (StorageUnavailableError, PresenceError) as error:
         print(f"Database error: {error}", file=sys.stderr)
         return 1
     return 0

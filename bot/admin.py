@@ -79,7 +79,9 @@ class AdminHandlers:
     ) -> None:
         self.services = services
         self.texts = services.engine.content.admin
-        self.store = BroadcastStore(services.database, services.engine.content.first_step.id)
+        self.store = BroadcastStore(
+            services.database, services.engine.content.first_step.id, services.outbox.presence
+        )
         self.broadcaster = Broadcaster(
             services.sender,
             self.store,

@@ -1,9 +1,12 @@
 """Putting the bot together and running it until it is told to stop.
 
 Start-up order: settings are already checked; migrations bring the database to head (if
-it is not there already); the content is loaded and checked; the application is built with
-a request pool sized for concurrent people; the command menu is published; then the intake
-(polling or webhook) and the housekeeping loop run side by side until SIGTERM or SIGINT.
+it is not there already, under a lock that processes starting together take in turn); the
+process joins the others on the database (``storage/presence.py``: on SQLite, it must be
+the only one); the content is loaded and checked; the application is built with a request
+pool sized for concurrent people; the command menu is published; then the intake (polling
+while this process leads, or the webhook), the housekeeping, the leadership and the
+takeover of what dead processes left run side by side until SIGTERM or SIGINT.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from bot.intake import Dispatcher, PollingIntake, WebhookIntake
 from bot.limits import Limits
 from bot.sender import Sender
 from bot.services import Services
+from bot.takeover import Takeover
 from dialogs import default_engine
 from dialogs.content_model import Action
 from dialogs.events import Act
@@ -42,6 +46,7 @@ from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.inbox import Inbox
 from storage.outbox import OutboxStore
+from storage.presence import Presence
 from storage.schema import ensure_schema
 from storage.users import UserStore
 
@@ -59,6 +64,8 @@ class Running:
     dispatcher: Dispatcher
     intake: PollingIntake | WebhookIntake
     housekeeping: Housekeeping
+    presence: Presence
+    takeover: Takeover
     admin: AdminHandlers
     delivery: Delivery
     writer: BatchWriter
@@ -100,13 +107,18 @@ async def run_bot(
     """Runs the bot until ``stop`` is set (or a signal arrives, when ``stop`` is None)."""
     stop = stop or _stop_on_signals()
     database = Database(settings.database_url)
+    presence = Presence(database, process_token())
     try:
+        if database.is_sqlite:  # refused before touching the file if another process has it
+            await presence.join()
         await ensure_schema(database)
+        if not database.is_sqlite:  # joining writes to a table the migrations make
+            await presence.join()
         engine = default_engine()
         commands = menu(engine.content, HANDLED_COMMANDS)
         application = build_application(settings)
         writer = BatchWriter(database)
-        outbox = OutboxStore(database, writer, owner=process_token())
+        outbox = OutboxStore(database, writer, presence)
         sender = Sender(
             application.bot,
             Limits(settings.rates),
@@ -127,12 +139,7 @@ async def run_bot(
             sender=sender,
             admin_ids=settings.admin_ids,
         )
-        delivery = Delivery(
-            outbox,
-            sender,
-            takes_over_everything=database.is_sqlite,
-            resume=lambda chat_id: _resume(services, chat_id),
-        )
+        delivery = Delivery(outbox, sender, resume=lambda chat_id: _resume(services, chat_id))
         outbox.listener = delivery.take
         Handlers(services).register(application)
         admin = AdminHandlers(
@@ -159,6 +166,7 @@ async def run_bot(
             finally:
                 await application.stop()
     finally:
+        await presence.leave()
         await database.dispose()
         log.info("Closer has stopped")
 
@@ -177,9 +185,14 @@ async def _serve(
     """Publishes the menus, resumes broadcasts, and runs the loops until stopped."""
     await publish_menu(services.sender, commands)
     await admin.publish_menu(services.sender, commands)
-    await admin.broadcaster.resume()
+    presence = services.outbox.presence
     dispatcher = Dispatcher(application)
-    intake = _intake(settings, application, dispatcher, writer)
+    inbox = Inbox(writer, presence)
+    intake = _intake(settings, application, dispatcher, inbox, presence)
+    takeover = Takeover(presence, services.outbox, delivery, inbox, admin.broadcaster)
+    takeover.handle = intake.take
+    if isinstance(intake, PollingIntake):
+        intake.on_leading = takeover.sweep
     housekeeping = Housekeeping(
         services,
         reminder_delay=settings.reminder_delay,
@@ -192,14 +205,25 @@ async def _serve(
     log.info("Closer is up (%s, %s)", settings.bot_mode.value, services.database.describe())
     if started is not None:
         started.set_result(
-            Running(services, dispatcher, intake, housekeeping, admin, delivery, writer)
+            Running(
+                services,
+                dispatcher,
+                intake,
+                housekeeping,
+                presence,
+                takeover,
+                admin,
+                delivery,
+                writer,
+            )
         )
     try:
         await _until_stopped(
             stop,
             intake.run(stop),
             housekeeping.run(stop, intake.caught_up),
-            delivery.run(stop),
+            presence.run(stop),
+            takeover.run(stop),
         )
     finally:
         await admin.broadcaster.close()
@@ -240,15 +264,18 @@ def _intake(
     settings: Settings,
     application: Application[Any, Any, Any, Any, Any, Any],
     dispatcher: Dispatcher,
-    writer: BatchWriter,
+    inbox: Inbox,
+    presence: Presence,
 ) -> PollingIntake | WebhookIntake:
     if settings.bot_mode is BotMode.POLLING:
-        return PollingIntake(application.bot, dispatcher, Inbox(writer))
+        return PollingIntake(application.bot, dispatcher, inbox, presence.leading)
     assert settings.webhook_url is not None
     assert settings.webhook_secret_token is not None
     return WebhookIntake(
         application.bot,
         dispatcher,
+        inbox,
+        presence,
         url=settings.webhook_url,
         path=settings.webhook_path,
         listen=settings.webhook_listen,

@@ -119,19 +119,20 @@ class Broadcaster:
         return task
 
     async def resume(self) -> list[int]:
-        """Picks up broadcasts interrupted by a restart; returns their ids."""
+        """Takes over broadcasts whose process is gone (a restart, a dead process) and
+        goes on where they stopped; returns their ids."""
         resumed = []
-        for info in await self.store.sending():
-            again = await self.store.recover_in_flight(info.id)
+        for broadcast_id in await self.store.claim_orphans():
+            again = await self.store.recover_in_flight(broadcast_id)
             self.recovered += again
             log.warning(
                 "resuming broadcast %s: %d recipients were in flight when it stopped and are "
                 "sent again (any who already had it get it twice)",
-                info.id,
+                broadcast_id,
                 again,
             )
-            self.launch(info.id)
-            resumed.append(info.id)
+            self.launch(broadcast_id)
+            resumed.append(broadcast_id)
         return resumed
 
     async def close(self) -> None:

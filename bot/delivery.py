@@ -19,9 +19,9 @@ written in the same transaction as what caused it. From there:
 4. **Recorded.** A confirmed call's row is deleted in the batch writer's next transaction,
    with what its delivery taught: the chat's live keyboard (the one before loses its
    buttons) and an admin's panel message.
-5. **After a crash.** The next start takes over the rows the dead process left and
-   delivers them exactly as committed. Rows held by this process keep their lease while
-   they wait; on PostgreSQL, rows whose lease ran out are taken over by whoever is alive.
+5. **After a crash.** The leader takes over the rows a dead process left
+   (``bot/takeover.py``) and delivers them exactly as committed, in id order before
+   anything newer of the same chat.
 
 **What can arrive twice**, and why no more: only a call whose row survived a crash, that
 is one the dead process had handed to Telegram, or one Telegram had confirmed whose
@@ -32,14 +32,14 @@ those two states: a SIGKILL doubles at most ``window = 4 x TELEGRAM_POOL_SIZE`` 
 the kill drill counts them per kill. (An edit or an answer to a tap made again changes
 nothing anyone sees, so they take no place.)
 
-**How long a row can wait** when its process died: until the next start on SQLite, or
-one lease (``storage.outbox.LEASE``) on PostgreSQL, plus one renewal round.
+**How long a row can wait** when its process died: until the next start on SQLite; on
+PostgreSQL, until the leader's next look (``storage.presence.CHECK_SECONDS``), or, when the
+leader itself died, until a new one leads (within the same).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import OrderedDict, deque
 from collections.abc import Awaitable
@@ -51,9 +51,8 @@ from bot import attachments
 from bot.limits import MESSAGE_METHODS
 from bot.replies import KEYBOARD
 from bot.sender import BlockedError, Sender
-from storage.columns import utc_now
 from storage.errors import StorageUnavailableError
-from storage.outbox import LEASE, Delivered, OutboxStore, Queued
+from storage.outbox import Delivered, OutboxStore, Queued
 
 log = logging.getLogger(__name__)
 #: Calls that are not messages in a chat, so nothing in the chat waits for them.
@@ -78,12 +77,10 @@ class Delivery:
         outbox: OutboxStore,
         sender: Sender,
         *,
-        takes_over_everything: bool,
         resume: Any = None,
     ) -> None:
         self.outbox = outbox
         self.sender = sender
-        self.takes_over_everything = takes_over_everything  # SQLite: one process at a time
         #: How to show someone their current question (``closer:resume`` rows).
         self.resume = resume
         self._queues: dict[int, deque[Queued]] = {}
@@ -106,7 +103,9 @@ class Delivery:
     # ------------------------------------------------------------------ taking rows
 
     def take(self, rows: list[Queued]) -> None:
-        """Queues committed rows (in id order) and starts their chats' workers."""
+        """Queues committed rows and starts their chats' workers. A chat's calls go in id
+        order: rows taken over from a dead process go before newer ones already queued
+        (but never before the one being made)."""
         for row in rows:
             if row.call.method in BESIDE_THE_QUEUE:
                 task = asyncio.create_task(self._deliver(row), name=f"call-{row.id}")
@@ -115,28 +114,23 @@ class Delivery:
                 continue
             if attachments.needs_drawing(row.call.params):  # drawn while earlier calls go
                 self._prepared[row.id] = asyncio.create_task(attachments.resolve(row.call.params))
-            self._queues.setdefault(row.chat_id, deque()).append(row)
+            queue = self._queues.setdefault(row.chat_id, deque())
+            if queue and row.id < queue[-1].id:
+                _insert_in_order(queue, row, busy=row.chat_id in self._workers)
+            else:
+                queue.append(row)
             if row.chat_id not in self._workers:
                 worker = asyncio.create_task(self._work(row.chat_id), name=f"chat-{row.chat_id}")
                 self._workers[row.chat_id] = worker
+
+    def holds(self) -> set[int]:
+        """The ids of the rows this process has in hand."""
+        return {row.id for queue in self._queues.values() for row in queue}
 
     @property
     def backlog(self) -> int:
         """Calls taken and not yet delivered by this process."""
         return sum(len(queue) for queue in self._queues.values()) + len(self._beside)
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Delivers what earlier processes left, then keeps leases fresh until stopped."""
-        await self._take_over()
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), LEASE.total_seconds() / 3)
-            try:
-                await self.outbox.renew([row.id for q in self._queues.values() for row in q])
-                if not self.takes_over_everything:
-                    await self._take_over()
-            except StorageUnavailableError as error:
-                log.warning("outbox leases not renewed (%s)", error)
 
     async def close(self, patience: float = 10.0) -> None:
         """On stop: lets the calls in hand finish (for a while), then records them; calls
@@ -150,13 +144,13 @@ class Delivery:
         while self._beside:  # answers to taps, and the records of what was delivered
             await asyncio.gather(*self._beside, return_exceptions=True)
 
-    async def _take_over(self) -> None:
-        rows = await self.outbox.claim_orphans(utc_now(), everything=self.takes_over_everything)
-        mine = {row.id for queue in self._queues.values() for row in queue}
-        rows = [row for row in rows if row.id not in mine]
+    def take_over(self, rows: list[Queued]) -> None:
+        """Delivers rows a dead process left (those not already in hand)."""
+        held = self.holds()
+        rows = [row for row in rows if row.id not in held]
         if rows:
             self.taken_over += len(rows)
-            log.warning("delivering %d calls committed by an earlier process", len(rows))
+            log.warning("delivering %d calls committed by a process that is gone", len(rows))
             self.take(rows)
 
     # ------------------------------------------------------------------ delivering
@@ -308,3 +302,11 @@ class Delivery:
             await self.resume(row.chat_id)
         self._record(Delivered(ids=[row.id]), holding=True)
         return True
+
+
+def _insert_in_order(queue: deque[Queued], row: Queued, *, busy: bool) -> None:
+    """Puts ``row`` where its id belongs in a chat's queue; the head stays first when its
+    call is already being made (``busy``)."""
+    start = 1 if busy else 0
+    position = next((i for i in range(start, len(queue)) if queue[i].id > row.id), len(queue))
+    queue.insert(position, row)

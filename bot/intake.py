@@ -2,13 +2,16 @@
 
 python-telegram-bot's own Updater confirms a batch of updates to Telegram as soon as it
 asks for the next one, before they are processed, so a crash loses them. Here, polling
-keeps each batch in the database (the inbox) before it is confirmed, and a new start
-handles whatever a crash left there; update ids already applied are skipped. The webhook
-answers 200 only after processing, for the same reason: anything else makes Telegram
-deliver the update again.
+keeps each batch in the database (the inbox) before it is confirmed, and whatever a dead
+process left there is taken over by the leader (``bot/takeover.py``); update ids already
+applied are skipped. The webhook answers 200 only after processing, for the same reason:
+anything else makes Telegram deliver the update again.
 
 Different people's updates run concurrently; one person's run one at a time in arrival
-order (the dispatcher's per-chat locks).
+order (the dispatcher's per-chat locks). With several processes on one PostgreSQL
+database, only the leader polls (``storage/presence.py``); behind a webhook every process
+receives, and an update waits while an earlier one of the same person is with another
+process (the inbox knows whose updates each process holds).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, Update
@@ -32,8 +36,10 @@ from telegram.ext import Application
 
 from bot import unparsed, wellformed
 from bot.keyed_locks import KeyedLocks
+from bot.waiting import first_of
 from storage.errors import StorageUnavailableError
-from storage.inbox import Inbox
+from storage.inbox import Inbox, chat_of
+from storage.presence import Presence
 
 if TYPE_CHECKING:  # the server side of aiohttp is loaded only in webhook mode
     from aiohttp import web
@@ -47,6 +53,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 #: for a moment, so rarely is better for latency; after a crash, at most this much work is
 #: looked at again (and skipped, as its update ids are recorded as processed).
 FLUSH_SECONDS = 1.0
+#: How often an update checks whether another process has finished this person's earlier one.
+TURN_CHECK_SECONDS = 0.05
 
 
 class Dispatcher:
@@ -88,6 +96,7 @@ class PollingIntake:
         bot: Bot,
         dispatcher: Dispatcher,
         inbox: Inbox,
+        leading: asyncio.Event,
         timeout: int = 25,
         max_in_hand: int = 1000,
         drain_seconds: float = 30.0,
@@ -95,6 +104,11 @@ class PollingIntake:
         self.bot = bot
         self.dispatcher = dispatcher
         self.inbox = inbox
+        #: Set while this process leads: only the leader polls (``storage/presence.py``).
+        self.leading = leading
+        #: Run each time this process becomes the leader, before its first poll (the
+        #: takeover of what the dead left, so their updates go before the new ones).
+        self.on_leading: Callable[[], Awaitable[None]] | None = None
         self.timeout = timeout
         self.max_in_hand = max_in_hand
         self.drain_seconds = drain_seconds
@@ -108,16 +122,16 @@ class PollingIntake:
         self._waiter: asyncio.Task[None] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Polls until ``stop`` is set, then finishes what is in hand."""
-        await self.bot.delete_webhook()
-        for leftover in await self.inbox.waiting():  # a previous run's unfinished updates
-            self._start(leftover)
-        if self.in_hand:
-            log.warning("handling %d updates left over from the last run", len(self.in_hand))
+        """Polls while this process leads, until ``stop`` is set; then finishes what is in
+        hand."""
         flusher = asyncio.create_task(self._flush_forever(stop))
         failures = 0
         try:
             while not stop.is_set():
+                if not self.leading.is_set():
+                    if not await self._become_poller(stop):
+                        break
+                    continue
                 if len(self.in_hand) >= self.max_in_hand:
                     self._room.clear()
                     with contextlib.suppress(TimeoutError):
@@ -129,8 +143,9 @@ class PollingIntake:
                     log.critical("Telegram refused the token; check TELEGRAM_BOT_TOKEN")
                     raise
                 except Conflict:
-                    log.error("another instance is polling with this token; retrying in 5 s")
-                    await _pause(stop, 5)
+                    if self.leading.is_set():  # not another Closer: they stand by
+                        log.error("something else is polling with this token; retrying in 5 s")
+                        await _pause(stop, 5)
                     continue
                 except RetryAfter as error:
                     await _pause(stop, float(_seconds(error.retry_after)))
@@ -160,6 +175,22 @@ class PollingIntake:
                     self.offset = max(numbered) + 1
         finally:
             await self._drain(flusher)
+
+    async def _become_poller(self, stop: asyncio.Event) -> bool:
+        """Waits until this process leads (False: stopped first), then takes over what the
+        dead left, and polls from Telegram's oldest unconfirmed update."""
+        await first_of(stop, self.leading)
+        if stop.is_set():
+            return False
+        await self.bot.delete_webhook()
+        if self.on_leading is not None:
+            await self.on_leading()
+        self.offset = None
+        return True
+
+    def take(self, raw: dict[str, Any]) -> None:
+        """Handles an update taken over from a process that is gone."""
+        self._start(raw)
 
     def _signal_when_handled(self, tasks: set[asyncio.Task[None]]) -> None:
         async def signal() -> None:
@@ -260,6 +291,8 @@ class WebhookIntake:
         self,
         bot: Bot,
         dispatcher: Dispatcher,
+        inbox: Inbox,
+        presence: Presence,
         *,
         url: str,
         path: str,
@@ -269,12 +302,15 @@ class WebhookIntake:
     ) -> None:
         self.bot = bot
         self.dispatcher = dispatcher
+        self.inbox = inbox
+        self.presence = presence
         self.url = url
         self.path = path
         self.listen = listen
         self.port = port
         self.secret = secret
         self.rejected = 0
+        self._tasks: set[asyncio.Task[None]] = set()
         self.bound_port: int | None = None
         self.caught_up = asyncio.Event()  # each update is handled within its request
         self.caught_up.set()
@@ -298,8 +334,47 @@ class WebhookIntake:
         update = _parse(raw, self.bot)
         if update is None:
             return web.Response(status=400, text="unreadable update")
-        await self.dispatcher.process(update)
+        try:
+            await self._handle(raw, update)
+        except StorageUnavailableError as error:  # not handled: Telegram will send it again
+            log.warning("update %s not handled (%s); Telegram will retry", update.update_id, error)
+            return web.Response(status=503, text="try again")
         return web.Response(text="ok")
+
+    async def _handle(self, raw: dict[str, Any], update: Update) -> None:
+        """Processes one update. With other processes on the database, it is kept in the
+        inbox first (so if this process dies, the leader handles it) and waits while an
+        earlier update of the same person is with another process."""
+        if not self.presence.shared:
+            await self.dispatcher.process(update)
+            return
+        await self.inbox.keep([raw])
+        chat = chat_of(raw)
+        if chat is not None:
+            # Another process's progress shows only in the database: ask until it is done.
+            while await self.inbox.waits_elsewhere(update.update_id, chat):  # noqa: ASYNC110
+                await asyncio.sleep(TURN_CHECK_SECONDS)
+        try:
+            await self.dispatcher.process(update)
+        finally:
+            await self.inbox.forget([update.update_id])
+
+    def take(self, raw: dict[str, Any]) -> None:
+        """Handles an update taken over from a process that is gone (in the background:
+        its person's next updates wait for it through the inbox)."""
+        update = _parse(raw, self.bot)
+        if update is None:
+            return
+        task = asyncio.create_task(self._taken(update), name=f"update-{update.update_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _taken(self, update: Update) -> None:
+        try:
+            await self.dispatcher.process(update)
+        finally:
+            with contextlib.suppress(StorageUnavailableError):
+                await self.inbox.forget([update.update_id])
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serves until ``stop`` is set, after registering the webhook with Telegram."""
@@ -314,18 +389,37 @@ class WebhookIntake:
         sockets = getattr(site._server, "sockets", None) or []  # the port aiohttp bound
         self.bound_port = sockets[0].getsockname()[1] if sockets else self.port
         try:
-            await self.bot.set_webhook(
-                self.url,
-                secret_token=self.secret,
-                allowed_updates=list(ALLOWED_UPDATES),
-                max_connections=40,
-            )
             log.info(
-                "webhook registered; listening on %s:%s%s", self.listen, self.bound_port, self.path
+                "listening for the webhook on %s:%s%s", self.listen, self.bound_port, self.path
             )
+            registering = asyncio.create_task(self._register_when_leading(stop))
             await stop.wait()
+            registering.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await registering
         finally:
             await runner.cleanup()
+            if self._tasks:
+                await asyncio.wait(set(self._tasks), timeout=10)
+
+    async def _register_when_leading(self, stop: asyncio.Event) -> None:
+        """The leader registers the webhook, once: if Telegram already has this URL, a new
+        process leaves it alone (every process setting it again is what a deploy of
+        several processes must not do)."""
+        await first_of(stop, self.presence.leading)
+        if stop.is_set():
+            return
+        info = await self.bot.get_webhook_info()
+        if info.url == self.url and set(info.allowed_updates or ()) == set(ALLOWED_UPDATES):
+            log.info("webhook already registered at Telegram; left as it is")
+            return
+        await self.bot.set_webhook(
+            self.url,
+            secret_token=self.secret,
+            allowed_updates=list(ALLOWED_UPDATES),
+            max_connections=40,
+        )
+        log.info("webhook registered")
 
 
 def _numbered(raw: Any) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy.sql import Select
 from storage.columns import utc_now
 from storage.database import Database
 from storage.models import Broadcast, BroadcastRecipient, ConversationSession, User
+from storage.presence import Presence
 
 
 class BroadcastStatus(StrEnum):
@@ -102,9 +103,14 @@ class BroadcastInfo:
 class BroadcastStore:
     """Every broadcast operation, each one transaction."""
 
-    def __init__(self, database: Database, first_step: str) -> None:
+    def __init__(
+        self, database: Database, first_step: str, presence: Presence | None = None
+    ) -> None:
+        """``presence``: whose broadcasts this store starts and takes over (without one,
+        broadcasts it starts have no owner and are taken over by the first leader)."""
         self.database = database
         self.first_step = first_step
+        self.presence = presence
 
     # ------------------------------------------------------------------ composing
 
@@ -205,6 +211,7 @@ class BroadcastStore:
             broadcast.total = total
             broadcast.status = BroadcastStatus.SENDING
             broadcast.started_at = now
+            broadcast.owner = self.presence.token if self.presence is not None else None
             return total
 
     async def exchange(
@@ -323,13 +330,21 @@ class BroadcastStore:
             .limit(limit)
         )
 
-    async def sending(self) -> list[BroadcastInfo]:
-        """Broadcasts that were sending when the bot last stopped."""
-        return await self._infos(
-            select(Broadcast)
-            .where(Broadcast.status == BroadcastStatus.SENDING)
-            .order_by(Broadcast.id)
-        )
+    async def claim_orphans(self) -> list[int]:
+        """Takes over the sending broadcasts whose process is gone (on SQLite: whatever
+        was sending when the last process stopped); returns their ids."""
+        assert self.presence is not None
+        async with self.database.write() as session:
+            claimed = await session.scalars(
+                update(Broadcast)
+                .where(
+                    Broadcast.status == BroadcastStatus.SENDING,
+                    self.presence.orphaned(Broadcast.owner),
+                )
+                .values(owner=self.presence.token)
+                .returning(Broadcast.id)
+            )
+            return sorted(claimed)
 
     async def totals(self) -> dict[str, int]:
         """Deliveries of all broadcasts, by status, plus how many broadcasts were sent."""

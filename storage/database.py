@@ -54,7 +54,9 @@ class Database:
         self.url = parse_database_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.busy_timeout = busy_timeout
-        self.engine = _create_engine(self.url, busy_timeout, schema)
+        self.schema = schema
+        self.connect_args = _connect_args(self.url, busy_timeout, schema)
+        self.engine = _create_engine(self.url, self.connect_args)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._reads = async_sessionmaker(
             self.engine.execution_options(closer_read_only=True), expire_on_commit=False
@@ -62,7 +64,7 @@ class Database:
         # SQLite has one writer at a time; queueing writers here, in order, is fairer and
         # faster than letting them spin on the file lock's busy handler.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
-        file = _sqlite_file(self.url)
+        file = sqlite_file(self.url)
         self._checkpointer = Checkpointer(file) if file is not None else None
 
     @asynccontextmanager
@@ -128,7 +130,7 @@ def parse_database_url(url: str | URL) -> URL:
     return parsed
 
 
-def _sqlite_file(url: URL) -> Path | None:
+def sqlite_file(url: URL) -> Path | None:
     """The database file of a SQLite URL, or None (memory, URI forms, other databases)."""
     database = url.database or ""
     if (
@@ -140,30 +142,37 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
-def _create_engine(url: URL, busy_timeout: float, schema: str | None) -> AsyncEngine:
+def _connect_args(url: URL, busy_timeout: float, schema: str | None) -> dict[str, Any]:
+    """The driver's connection arguments (also for connections outside the pool)."""
     if url.get_backend_name() == "sqlite":
         if schema is not None:
             raise ValueError("schema is for PostgreSQL; SQLite keeps one schema per file")
-        return _create_sqlite_engine(url, busy_timeout)
+        return {"timeout": busy_timeout}
     server_settings = {"lock_timeout": str(int(busy_timeout * 1000))}
     if schema is not None:
         server_settings["search_path"] = schema
+    return {
+        "timeout": busy_timeout,
+        "command_timeout": 30,
+        # A row lock held elsewhere fails after lock_timeout instead of hanging forever.
+        "server_settings": server_settings,
+    }
+
+
+def _create_engine(url: URL, connect_args: dict[str, Any]) -> AsyncEngine:
+    if url.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(url, connect_args)
     return create_async_engine(
         url,
         pool_size=10,
         max_overflow=10,
-        pool_timeout=busy_timeout,
+        pool_timeout=connect_args["timeout"],
         pool_pre_ping=True,
-        connect_args={
-            "timeout": busy_timeout,
-            "command_timeout": 30,
-            # A row lock held elsewhere fails after lock_timeout instead of hanging forever.
-            "server_settings": server_settings,
-        },
+        connect_args=connect_args,
     )
 
 
-def _create_sqlite_engine(url: URL, busy_timeout: float) -> AsyncEngine:
+def _create_sqlite_engine(url: URL, connect_args: dict[str, Any]) -> AsyncEngine:
     database = url.database or ""
     if database != ":memory:" and not database.startswith("file:"):
         folder = Path(database).parent
@@ -173,7 +182,7 @@ def _create_sqlite_engine(url: URL, busy_timeout: float) -> AsyncEngine:
             raise StorageUnavailableError(
                 f"cannot create the folder for the SQLite database {database!r}: {error.strerror}"
             ) from error
-    engine = create_async_engine(url, connect_args={"timeout": busy_timeout})
+    engine = create_async_engine(url, connect_args=connect_args)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -183,7 +192,7 @@ def _create_sqlite_engine(url: URL, busy_timeout: float) -> AsyncEngine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout={int(connect_args['timeout'] * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         # Checkpoints run in the background (storage/checkpoints.py), never inside a commit.
         cursor.execute("PRAGMA wal_autocheckpoint=0")

@@ -105,6 +105,8 @@ class Broadcast(Base):
     content_kind: Mapped[str | None] = mapped_column(String(16))
     audience: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     total: Mapped[int] = mapped_column(Integer, default=0)
+    #: The process sending it; a dead one's broadcast is taken over where it stopped.
+    owner: Mapped[str | None] = mapped_column(String(64))
     panel_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -135,10 +137,15 @@ class InboxUpdate(Base):
     """
 
     __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_chat", "chat_id", "update_id"),)
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: Whose updates these are: one person's are handled in order, by one process at a time.
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: The process handling it; a dead one's updates are taken over (``storage/presence.py``).
+    owner: Mapped[str | None] = mapped_column(String(64))
 
 
 class ProcessedUpdate(Base):
@@ -169,13 +176,13 @@ class OutboxCall(Base):
 
     Written in the same transaction as what caused it, sent in ``id`` order within its
     chat, deleted once delivered (``storage/outbox.py``). ``owner`` is the process that
-    sends it, for as long as its ``lease_until`` is renewed.
+    sends it, for as long as it is alive (``storage/presence.py``).
     """
 
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_chat", "chat_id", "id"),
-        Index("ix_outbox_lease", "lease_until"),
+        Index("ix_outbox_owner", "owner"),
         {"sqlite_autoincrement": True},  # ids never reused: they are the order of sending
     )
 
@@ -188,4 +195,17 @@ class OutboxCall(Base):
     effects: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     owner: Mapped[str | None] = mapped_column(String(64))
-    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Process(Base):
+    """A process that started on this database (``storage/presence.py``).
+
+    On PostgreSQL it is alive exactly while it holds the session advisory lock on ``key``:
+    a SIGKILL closes its connection and the lock goes with it, so the others know at once.
+    """
+
+    __tablename__ = "processes"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[int] = mapped_column(BigInteger, unique=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -12,10 +12,10 @@ writer (which commits it as soon as the one in flight is done; so within one tra
 time). What a delivery teaches is written with it (``effects``): the message whose buttons
 are now live in a person's chat (``keyboard``), an admin's broadcast panel (``panel``).
 
-**Ownership.** Every row has an owner (the process that will send it) and a lease. The
-owner renews the leases of the rows it holds; rows whose owner is gone are taken over:
-at start-up, everything a previous process left (on SQLite, where only one process runs);
-on PostgreSQL, rows whose lease has run out (see ``claim_orphans``).
+**Ownership.** Every row has an owner: the process that will send it. Rows whose owner
+is gone are taken over by the leader (``bot/takeover.py``): on SQLite, where one process
+runs at a time, everything a previous process left, at start; on PostgreSQL, a dead
+process's rows within moments of its death (``storage/presence.py`` knows who is alive).
 
 **What can arrive twice.** A call whose row is still here after a crash is sent again.
 That is a call the dead process had handed to Telegram, or that Telegram had confirmed,
@@ -29,25 +29,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.batches import Batch, BatchWriter, Kind
-from storage.columns import UtcDateTime
 from storage.database import Database
 from storage.models import Broadcast, OutboxCall, ProcessedUpdate, User
+from storage.presence import Presence
 from storage.records import Call
 from storage.upsert import insert_for
 
 #: The longest a delivery waits to be recorded for a transaction to ride in: under load
 #: one comes sooner; alone, a record starts its own after this long.
 RECORD_WITHIN = 0.05
-#: How long a row stays its owner's without renewal. The owner renews every third of it,
-#: so a live process never loses its rows; a dead one's are taken over at most this late.
-LEASE = timedelta(seconds=6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +84,11 @@ class _Enqueue:
 class OutboxStore:
     """Writes, claims and forgets outbox rows; tells ``listener`` about every committed row."""
 
-    def __init__(self, database: Database, writer: BatchWriter, owner: str) -> None:
+    def __init__(self, database: Database, writer: BatchWriter, presence: Presence) -> None:
         self.database = database
         self.writer = writer
-        self.owner = owner
+        self.presence = presence
+        self.owner = presence.token
         self.listener: Callable[[list[Queued]], None] | None = None
         dialect = database.url.get_backend_name()
         # Ids in the order of the calls. PostgreSQL keeps a multi-row insert's RETURNING in
@@ -108,7 +106,6 @@ class OutboxStore:
         )
         self._enqueue_kind = _EnqueueKind(self)
         self._delivered_kind = _DeliveredKind(self)
-        self._renew_kind = _RenewKind(self)
 
     # ------------------------------------------------------------------ writing
 
@@ -127,7 +124,6 @@ class OutboxStore:
                 "effects": call.effects,
                 "created_at": now,
                 "owner": self.owner,
-                "lease_until": now + LEASE,
             }
             for call in calls
         ]
@@ -157,26 +153,20 @@ class OutboxStore:
         bound what is confirmed but not yet recorded."""
         return self.writer.submit_soon(self._delivered_kind, delivered, lazy=RECORD_WITHIN)
 
-    async def renew(self, ids: Sequence[int]) -> None:
-        """Extends the leases of rows this process still holds."""
-        if ids:
-            await self.writer.submit(self._renew_kind, list(ids))
-
-    async def claim_orphans(self, now: datetime, everything: bool) -> list[Queued]:
-        """Takes over rows whose owner is gone: every row not this process's when
-        ``everything`` (SQLite: one process at a time, so a start finds only a dead
-        predecessor's), else those whose lease has run out. Oldest first."""
+    async def claim_orphans(self) -> list[Queued]:
+        """Takes over rows whose owner is gone (``storage/presence.py``), oldest first."""
         async with self.database.write() as session:
-            orphaned = OutboxCall.owner.is_distinct_from(self.owner)
-            if not everything:
-                orphaned = or_(OutboxCall.lease_until.is_(None), OutboxCall.lease_until < now)
-            ids = select(OutboxCall.id).where(orphaned).order_by(OutboxCall.id)
+            ids = (
+                select(OutboxCall.id)
+                .where(self.presence.orphaned(OutboxCall.owner))
+                .order_by(OutboxCall.id)
+            )
             if not self.database.is_sqlite:
                 ids = ids.with_for_update(skip_locked=True)
             claimed = await session.execute(
                 update(OutboxCall)
                 .where(OutboxCall.id.in_(ids.scalar_subquery()))
-                .values(owner=self.owner, lease_until=now + LEASE)
+                .values(owner=self.owner)
                 .returning(
                     OutboxCall.id,
                     OutboxCall.chat_id,
@@ -282,28 +272,4 @@ class _DeliveredKind(Kind[Delivered, None]):
                 self._panel,
                 [{"b_broadcast": b, "b_message": m} for b, m in merged.panels.items()],
             )
-        return [None] * len(payloads)
-
-
-class _RenewKind(Kind[list[int], None]):
-    order = 50
-
-    def __init__(self, outbox: OutboxStore) -> None:
-        self.outbox = outbox
-        self._renew = (
-            update(OutboxCall)
-            .where(
-                OutboxCall.id.in_(bindparam("b_ids", expanding=True)),
-                OutboxCall.owner == bindparam("b_owner"),
-            )
-            .values(lease_until=bindparam("b_until", type_=UtcDateTime()))
-        )
-
-    async def run(
-        self, connection: AsyncConnection, payloads: list[list[int]], now: datetime, batch: Batch
-    ) -> list[None]:
-        ids = sorted({row_id for ids in payloads for row_id in ids})
-        await connection.execute(
-            self._renew, {"b_ids": ids, "b_owner": self.outbox.owner, "b_until": now + LEASE}
-        )
         return [None] * len(payloads)

@@ -9,17 +9,25 @@ there is something to migrate (``storage/migrate.py``).
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from storage.database import Database, translate_errors
+from storage.errors import StorageUnavailableError
+from storage.presence import migration_lock
 
 log = logging.getLogger(__name__)
 
 #: The newest migration under ``storage/migrations/versions`` (a test checks it is Alembic's
 #: head, so adding a migration without updating this fails ``make test``).
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
+#: Every revision this code has a migration for (the files are named after them).
+KNOWN_REVISIONS = frozenset(
+    path.name.split("_", 1)[0]
+    for path in (Path(__file__).parent / "migrations" / "versions").glob("0*.py")
+)
 
 
 async def schema_revision(database: Database) -> str | None:
@@ -35,9 +43,24 @@ async def schema_revision(database: Database) -> str | None:
 
 
 async def ensure_schema(database: Database) -> None:
-    """Brings the database to ``HEAD_REVISION``, importing Alembic only if it must."""
+    """Brings the database to ``HEAD_REVISION``, importing Alembic only if it must.
+
+    Migrating happens under a lock (``storage/presence.py``), so of two processes starting
+    together one migrates and the other finds it done. A database at a revision this code
+    does not know (a newer release migrated it) is refused with one line: running on a
+    schema it was not written for would corrupt it quietly."""
     if await schema_revision(database) == HEAD_REVISION:
         return
-    from storage.migrate import migrate  # Alembic, only now (see the module docstring)
+    async with migration_lock(database):
+        found = await schema_revision(database)
+        if found == HEAD_REVISION:
+            return  # another process migrated it while this one waited
+        if found is not None and found not in KNOWN_REVISIONS:
+            raise StorageUnavailableError(
+                f"the database is at schema revision {found}, newer than this release's "
+                f"{HEAD_REVISION}; run the release that migrated it (or move it back with "
+                "that release's `make migrate`)"
+            )
+        from storage.migrate import migrate  # Alembic, only now (see the module docstring)
 
-    await migrate(database)
+        await migrate(database)

@@ -97,7 +97,7 @@ async def test_calls_committed_by_a_process_that_died_are_delivered_by_the_next(
     # As if a process had committed a turn and died before its calls went out.
     database = Database(database_url)
     async with database.write() as session:
-        for n, text in enumerate(("first of two", "second of two")):
+        for text in ("first of two", "second of two"):
             session.add(
                 OutboxCall(
                     chat_id=8151,
@@ -105,7 +105,6 @@ async def test_calls_committed_by_a_process_that_died_are_delivered_by_the_next(
                     params={"chat_id": 8151, "text": text},
                     created_at=utc_now(),
                     owner="a process that died",
-                    lease_until=utc_now() + timedelta(minutes=n + 1),
                 )
             )
     await database.dispose()

@@ -17,6 +17,7 @@ from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.migrate import migrate
 from storage.outbox import OutboxStore
+from storage.presence import Presence
 from storage.records import UserProfile
 from storage.turns import Decide
 
@@ -73,11 +74,13 @@ async def database(target: Target) -> AsyncIterator[Database]:
         await database.dispose()
 
 
-def conversation_store(database: Database) -> ConversationStore:
+def conversation_store(database: Database, owner: str = "test") -> ConversationStore:
     """A conversation store as the bot builds one: its own batch writer and outbox (whose
-    rows nobody delivers here)."""
+    rows nobody delivers here), owned by a process named ``owner`` that has not joined
+    the database (so on PostgreSQL its rows count as a dead process's)."""
     writer = BatchWriter(database)
-    return ConversationStore(database, writer, OutboxStore(database, writer, owner="test"))
+    presence = Presence(database, owner)
+    return ConversationStore(database, writer, OutboxStore(database, writer, presence))
 
 
 async def applied(

@@ -15,10 +15,11 @@ from dialogs.content_model import Action
 from dialogs.engine import DialogueEngine
 from dialogs.events import Act, Begin, Choose, Say
 from dialogs.snapshot import Snapshot
-from storage.columns import utc_now
+from storage.batches import BatchWriter
 from storage.database import Database
 from storage.models import Answer, ConversationSession, OutboxCall, ProcessedUpdate, User
-from storage.outbox import LEASE, Delivered, Queued
+from storage.outbox import Delivered, OutboxStore, Queued
+from storage.presence import Presence
 from storage.records import Call, ConversationUpdate, Decision, StoredConversation, UserProfile
 from tests.storage.conftest import Target, applied, conversation_store
 
@@ -368,21 +369,19 @@ async def test_delivered_calls_leave_the_outbox_and_teach_the_live_keyboard(
 async def test_a_dead_processs_calls_are_taken_over_in_order(
     target: Target, database: Database
 ) -> None:
-    store = conversation_store(database)
+    store = conversation_store(database, owner="gone")  # never joined: as good as dead
     for update_id, text in enumerate(("a", "b", "c"), 1):
         await store.apply(SAM, update_id, _saying(text))
     other = target.open()
+    heir = Presence(other, "heir")
     try:
-        heir = conversation_store(other).turns.outbox
-        assert heir.owner == store.turns.outbox.owner == "test", "the same name: start afresh"
-        heir.owner = "heir"
-        now = utc_now()
-        assert await heir.claim_orphans(now, everything=False) == [], "their leases still hold"
-        taken = await heir.claim_orphans(now + LEASE * 2, everything=False)
+        await heir.join()
+        outbox = OutboxStore(other, BatchWriter(other), heir)
+        taken = await outbox.claim_orphans()
         assert [row.call.params["text"] for row in taken] == ["a", "b", "c"]
-        assert await heir.claim_orphans(now + LEASE * 2, everything=False) == [], "once"
-        assert await heir.claim_orphans(now, everything=True) == [], "already its own"
+        assert await outbox.claim_orphans() == [], "once"
     finally:
+        await heir.leave()
         await other.dispose()
 
 
