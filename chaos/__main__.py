@@ -99,6 +99,28 @@ def figures_block(results: dict[str, Any]) -> str:
         rows.append(
             ("PostgreSQL read-only", "not run (no CHAOS_DATABASE_URL or TEST_DATABASE_URL)")
         )
+    if "failover" in results:
+        failover, deploy = results["failover"], results["deploy"]
+        rows += [
+            ("Failover: poller SIGKILLed, a replacement started each time",
+             f"{failover['kills']} kills among {failover['processes']} processes, "
+             f"{failover['people']} people"),
+            ("  seconds until another process polled (bound)",
+             f"{failover['takeover_seconds']} (≤ {failover['takeover_bound']:g})"),
+            ("  people finished / replies later than "
+             f"{failover['reply_patience_seconds']:g} s / audit problems",
+             f"{failover['finished']} / {failover['replies_lost_then_asked_again']} / "
+             f"{failover['audit']['problems']}"),
+            ("  calls taken over / questions read twice, per kill (bound per kill)",
+             f"{failover['calls_taken_over']} / {failover['doubled_per_kill']} "
+             f"(≤ {failover['in_flight_bound']})"),
+            ("Rolling deploy: A; B starts; A stops; A starts; B stops",
+             f"{deploy['people']} people"),
+            ("  finished / replies later than "
+             f"{deploy['reply_patience_seconds']:g} s / twice / ERROR lines / audit problems",
+             f"{deploy['finished']} / {deploy['replies_lost_then_asked_again']} / "
+             f"{deploy['doubled']} / {deploy['error_lines']} / {deploy['audit']['problems']}"),
+        ]  # fmt: skip
     machine = results["machine"]
     head = (
         f"Last run: {results['at']}, {'reduced (--quick)' if results['quick'] else 'full'}, "

@@ -61,7 +61,8 @@ MAY_DOUBLE = re.compile(
     r"sendMessage to chat \d+ (?:failed .* may arrive twice|not delivered .* trying again)"
 )
 #: A new process delivering calls an earlier one committed and did not confirm.
-TAKEN_OVER = re.compile(r"delivering (\d+) calls committed by an earlier process")
+LEFT_OVER = re.compile(r"handling (\d+) updates a process that is gone had taken")
+TAKEN_OVER = re.compile(r"delivering (\d+) calls committed by a process that is gone")
 #: The pool the drills' bot runs with (TELEGRAM_POOL_SIZE's default).
 POOL = 16
 #: What one SIGKILL can double at most: the messages in flight or confirmed and not yet
@@ -259,7 +260,8 @@ async def kills(
         "in_flight_bound": IN_FLIGHT_BOUND,
         "restarts": drill.starts - 1,
         "left_over_updates_handled": sum(
-            int(n) for n in re.findall(r"handling (\d+) updates left over", log)
+            int(n)
+            for n in re.findall(r"handling (\d+) updates a process that is gone had taken", log)
         ),
         **figures,
     }
@@ -636,6 +638,15 @@ def run_all(quick: bool, postgres_url: str | None = None) -> dict[str, Any]:
         if postgres_url:
             results["read_only"] = await read_only_database(
                 postgres_url, people=10 if small else 50, seconds=4, seed=5
+            )
+            from chaos import fleet  # several processes need PostgreSQL
+
+            results["failover"] = await fleet.failover(
+                postgres_url, people=30 if small else 200, kill_count=2 if small else 5,
+                processes=3, seed=7,
+            )  # fmt: skip
+            results["deploy"] = await fleet.rolling_deploy(
+                postgres_url, people=30 if small else 200, seed=8
             )
             results["postgresql"] = await server_version(postgres_url)
         return results

@@ -46,6 +46,33 @@ def failures(results: dict[str, Any]) -> list[str]:
         problems += [f"fuzz: {p}" for p in _fuzz(results["fuzz"])]
     if "limits" in results:
         problems += [f"limits: {p}" for p in _limits(results["limits"])]
+    for name in ("failover", "deploy"):
+        if name in results:
+            problems += [f"{name}: {p}" for p in _fleet(results[name])]
+    return problems
+
+
+def _fleet(drill: dict[str, Any]) -> list[str]:
+    """Several processes (``chaos/fleet.py``): everyone finishes, nobody waits past their
+    patience, a new poller within the bound, doubles only within the in-flight bound per
+    kill (none at all in a deploy), no ERROR in any log."""
+    problems = _walking(drill)
+    if drill["replies_lost_then_asked_again"]:
+        problems.append(
+            f"{drill['replies_lost_then_asked_again']} replies came later than "
+            f"{drill['reply_patience_seconds']:g} s, or never"
+        )
+    if "takeover_seconds" in drill:
+        slow = [s for s in drill["takeover_seconds"] if s > drill["takeover_bound"]]
+        if slow:
+            problems.append(f"a new poller took {slow} s (bound {drill['takeover_bound']:g} s)")
+        over = [n for n in drill["doubled_per_kill"] if n > drill["in_flight_bound"]]
+        if over:
+            problems.append(f"doubles per kill {over} over {drill['in_flight_bound']}")
+    elif drill["doubled"]:
+        problems.append(f"{drill['doubled']} messages came twice in a deploy")
+    if drill["error_lines"]:
+        problems.append(f"{drill['error_lines']} ERROR lines in the logs")
     return problems
 
 

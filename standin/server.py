@@ -154,6 +154,8 @@ class StandIn:
             "webhook_delivered": self.webhooks.delivered,
             "calls": self.call_seq,
             "polls_waiting": sum(bot.polls_waiting for bot in self.world.bots.values()),
+            # getUpdates calls begun (``calls_getUpdates`` counts them as they return)
+            "polls_started": sum(bot.poll_generation for bot in self.world.bots.values()),
             "updates_pending": sum(len(bot.pending) for bot in self.world.bots.values()),
         }
 

@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from chaos import drills
+from chaos import drills, fleet
 from chaos.verdict import failures
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -55,3 +55,25 @@ async def test_a_locked_database_means_try_again_and_nothing_lost() -> None:
 async def test_a_read_only_database_means_try_again_and_nothing_lost() -> None:
     result = await drills.read_only_database(POSTGRES_URL, people=10, seconds=4, seed=5)
     assert failures({"read_only": result}) == []
+
+
+@pytest.mark.skipif(
+    not POSTGRES_URL,
+    reason="TEST_DATABASE_URL is not set, so the several-processes drills are skipped "
+    "(.ci/run sets it to postgresql+asyncpg://postgres@127.0.0.1:5432/test)",
+)
+async def test_three_processes_survive_their_poller_being_killed() -> None:
+    result = await fleet.failover(POSTGRES_URL, people=30, kill_count=2, processes=3, seed=7)
+    assert len(result["takeover_seconds"]) == 2
+    assert result["calls_taken_over"] + result["audit"]["answers_stored"] > 0
+    assert failures({"failover": result}) == []
+
+
+@pytest.mark.skipif(
+    not POSTGRES_URL,
+    reason="TEST_DATABASE_URL is not set, so the several-processes drills are skipped "
+    "(.ci/run sets it to postgresql+asyncpg://postgres@127.0.0.1:5432/test)",
+)
+async def test_a_rolling_deploy_loses_and_doubles_nothing() -> None:
+    result = await fleet.rolling_deploy(POSTGRES_URL, people=30, seed=8)
+    assert failures({"deploy": result}) == []
