@@ -31,6 +31,8 @@ from bot.config import BotMode, Settings
 from bot.conversation import ConversationService
 from bot.delivery import Delivery
 from bot.handlers import HANDLED_COMMANDS, Handlers
+from bot.health import Health
+from bot.health import serve as serve_health
 from bot.housekeeping import Housekeeping
 from bot.http import AiohttpRequest
 from bot.intake import Dispatcher, PollingIntake, WebhookIntake
@@ -191,8 +193,14 @@ async def _serve(
     intake = _intake(settings, application, dispatcher, inbox, presence)
     takeover = Takeover(presence, services.outbox, delivery, inbox, admin.broadcaster)
     takeover.handle = intake.take
+    health = Health(presence, services.outbox, services.sender, dispatcher, delivery, admin.store)
+    loops = []
     if isinstance(intake, PollingIntake):
         intake.on_leading = takeover.sweep
+        if settings.health_port:
+            loops.append(serve_health(health, settings.health_listen, settings.health_port, stop))
+    else:
+        intake.more_routes = health.add_routes
     housekeeping = Housekeeping(
         services,
         reminder_delay=settings.reminder_delay,
@@ -224,6 +232,7 @@ async def _serve(
             housekeeping.run(stop, intake.caught_up),
             presence.run(stop),
             takeover.run(stop),
+            *loops,
         )
     finally:
         await admin.broadcaster.close()

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret_token: SecretStr | None = None
+    #: Polling mode: a port for GET /healthz and /metrics (0: none). A webhook serves them
+    #: beside the webhook itself.
+    health_port: int = Field(default=0, ge=0, le=65535)
+    health_listen: str = "127.0.0.1"
     log_level: str = "INFO"
     reminder_delay: Annotated[timedelta, NoDecode] = timedelta(hours=24)
     checkin_delay: Annotated[timedelta, NoDecode] = timedelta(days=7)

@@ -310,6 +310,8 @@ class WebhookIntake:
         self.port = port
         self.secret = secret
         self.rejected = 0
+        #: Adds more routes to the webhook's server (``/healthz`` and ``/metrics``).
+        self.more_routes: Callable[[web.Application], None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.bound_port: int | None = None
         self.caught_up = asyncio.Event()  # each update is handled within its request
@@ -382,6 +384,8 @@ class WebhookIntake:
 
         app = web.Application()
         app.router.add_post(self.path, self.handle)
+        if self.more_routes is not None:
+            self.more_routes(app)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5)
         await runner.setup()
         site = web.TCPSite(runner, self.listen, self.port)

@@ -65,6 +65,8 @@ async def test_webhook_mode_takes_updates_with_the_right_secret_only(
             url, json=update, headers={SECRET_HEADER: "correct-horse_battery"}
         ) as response:
             assert response.status == 200
+        async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+            assert response.status == 200, "health beside the webhook"
     assert await running.services.conversations.current(6002) is not None
 
 
