@@ -34,8 +34,8 @@ from dialogs.lexicon import (
     Lexicon,
     Rule,
     WordTest,
+    fold,
     load_lexicon,
-    words,
 )
 
 #: Distinct words remembered with their classes; a bot's vocabulary fits with room to spare.
@@ -80,13 +80,15 @@ class DangerDetector:
     def _assess(self, text: str) -> frozenset[DangerKind]:
         """The kinds of danger the text suggests; empty when it suggests none."""
         found: set[DangerKind] = set()
+        folded = fold(text)
         for reader in self._readers:
-            found |= {finding.kind for finding in reader.read(text, first_only=True)}
+            found |= {finding.kind for finding in reader.read(folded, first_only=True)}
         return frozenset(found)
 
     def explain(self, text: str) -> list[Finding]:
         """Every rule that matches the text, with the words it matched."""
-        return [finding for reader in self._readers for finding in reader.read(text)]
+        folded = fold(text)
+        return [finding for reader in self._readers for finding in reader.read(folded)]
 
 
 @lru_cache(maxsize=1)
@@ -103,9 +105,9 @@ class _Reader:
         self.classes_of = lru_cache(maxsize=WORD_CACHE)(self._classes_of)
         self._fuzzy_targets = tuple(lexicon.fuzzy)
 
-    def read(self, text: str, first_only: bool = False) -> list[Finding]:
-        """The findings for a text: one per kind (``first_only``), or every matching rule."""
-        tokens = words(text, self.lexicon.spellings)
+    def read(self, folded: str, first_only: bool = False) -> list[Finding]:
+        """The findings for a folded text: one per kind (``first_only``), or every rule."""
+        tokens = self.lexicon.spelling.words_of_folded(folded)
         if not tokens:
             return []
         spans = self._tag(tokens)
