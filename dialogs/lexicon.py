@@ -10,7 +10,7 @@ broken file stops start-up with a line naming the file and the key, like the con
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -69,6 +69,9 @@ class LexiconFile(BaseModel):
     #: Words typed in Latin letters are rewritten in this language's alphabet with these
     #: letter groups, longest first ("hochu umeret" is read as "хочу умерет").
     transliteration: dict[str, str] = Field(default_factory=dict)
+    #: Transliterate only a message with one of these words in it: "suicide" in an English
+    #: message is English, not "суициде" (the English lexicon knows its look-alikes).
+    transliteration_markers: tuple[str, ...] = ()
     clitics: Clitics | None = None
     spellings: dict[str, str] = Field(default_factory=dict)
     classes: dict[str, tuple[str, ...]]
@@ -103,6 +106,7 @@ class Spelling:
         transliteration: dict[str, str] | None = None,
         clitics: Clitics | None = None,
         spellings: dict[str, str] | None = None,
+        markers: Iterable[str] = (),
     ) -> None:
         self._letters = str.maketrans(dict(letters or {}))
         table = {fold(k): fold(v) for k, v in (transliteration or {}).items()}
@@ -112,20 +116,21 @@ class Spelling:
             else None
         )
         self._latin_table = table
+        self._markers = frozenset(fold(marker) for marker in markers)
         self._clitics = clitics
         self._hosts = tuple(clitics.hosts) if clitics else ()
         self._pronouns = tuple(sorted(clitics.pronouns, key=len, reverse=True)) if clitics else ()
         self.spellings = {self.letters(k): self.letters(v) for k, v in (spellings or {}).items()}
         self.expand = lru_cache(maxsize=EXPAND_CACHE)(self._expand)
 
-    def letters(self, word: str) -> str:
+    def letters(self, word: str, latin: bool = True) -> str:
         """A folded word in this language's letters (transliterated if typed in Latin)."""
-        if self._latin is not None and _LATIN_WORD.match(word):
+        if latin and self._latin is not None and _LATIN_WORD.match(word):
             word = self._latin.sub(lambda m: self._latin_table[m.group()], word)
         return word.translate(self._letters)
 
-    def _expand(self, token: str) -> tuple[str, ...]:
-        word = self.letters(token)
+    def _expand(self, token: str, latin: bool) -> tuple[str, ...]:
+        word = self.letters(token, latin)
         spelled = self.spellings.get(word)
         if spelled is not None:
             return tuple(spelled.split())
@@ -162,21 +167,27 @@ class Spelling:
         """:meth:`words` for a text already passed through :func:`fold`."""
         out: list[str] = []
         expand = self.expand
-        for token in _TOKEN.findall(folded):
+        tokens = _TOKEN.findall(folded)
+        latin = self._latin is not None and (
+            not self._markers or not self._markers.isdisjoint(tokens)
+        )
+        for token in tokens:
             if not token[0].isalnum():
                 if out and out[-1] != BARRIER:
                     out.append(BARRIER)
                 continue
-            out.extend(expand(token))
+            out.extend(expand(token, latin))
         return out
 
 
 @dataclass(frozen=True, slots=True)
 class WordTest:
-    """One word of an entry: a stem to compare, or a prefix the word must start with."""
+    """One word of an entry: a stem to compare, or a prefix the word must start with; with
+    ``word``, that very word (the stem is kept only to look the entry up)."""
 
     stem: str | None = None
     prefix: str | None = None
+    word: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +262,7 @@ def compile_lexicon(data: LexiconFile, source: str) -> Lexicon:
         transliteration=data.transliteration,
         clitics=data.clitics,
         spellings={fold(key): fold(value) for key, value in data.spellings.items()},
+        markers=data.transliteration_markers,
     )
     lexicon = Lexicon(
         language=data.language,
@@ -359,6 +371,9 @@ def _add_entry(
     fuzzy = entry.startswith("~")
     body = entry.removeprefix("~")
     tests = _word_tests(lexicon, body)
+    if fuzzy and body.startswith("="):
+        yield f"{entry!r}: a word matched exactly cannot also be matched with misspellings"
+        return
     if not tests:
         yield f"{entry!r} has no letters"
         return
@@ -373,8 +388,9 @@ def _add_entry(
             assert test.stem is not None
             if frequent and test.stem in frequent:
                 lexicon.frequent_classes.add(klass)
-            lexicon.by_stem.setdefault(test.stem, set()).add(klass)
-            word = " ".join(lexicon.spelling.words(body))
+            if test.word is None:
+                lexicon.by_stem.setdefault(test.stem, set()).add(klass)
+            word = test.word or " ".join(lexicon.spelling.words(body))
             lexicon.by_word.setdefault(word, set()).add(klass)
             if fuzzy:
                 if len(word) < 6:
@@ -391,9 +407,12 @@ def _add_entry(
 def _word_tests(lexicon: Lexicon, body: str) -> list[WordTest]:
     tests: list[WordTest] = []
     for raw in body.split():
-        prefix = raw.endswith("*")
-        for word in lexicon.spelling.words(raw.rstrip("*")):
+        prefix, exact = raw.endswith("*"), raw.startswith("=")
+        for word in lexicon.spelling.words(raw.rstrip("*").lstrip("=")):
             if word == BARRIER:
                 continue
-            tests.append(WordTest(prefix=word) if prefix else WordTest(stem=lexicon.stem(word)))
+            if prefix:
+                tests.append(WordTest(prefix=word))
+            else:
+                tests.append(WordTest(stem=lexicon.stem(word), word=word if exact else None))
     return tests

@@ -199,6 +199,8 @@ def _passes(test: WordTest, token: str, stem: str) -> bool:
         return False
     if test.prefix is not None:
         return token.startswith(test.prefix)
+    if test.word is not None:
+        return token == test.word
     return test.stem == stem
 
 
