@@ -165,19 +165,28 @@ class Spelling:
 
     def words_of_folded(self, folded: str) -> list[str]:
         """:meth:`words` for a text already passed through :func:`fold`."""
+        return self.words_with_origins(folded)[0]
+
+    def words_with_origins(self, folded: str) -> tuple[list[str], list[int]]:
+        """The words of a folded text, and for each the position of the typed word it
+        comes from (several words can come from one: "matarme"; -1 for a barrier)."""
         out: list[str] = []
+        origins: list[int] = []
         expand = self.expand
         tokens = _TOKEN.findall(folded)
         latin = self._latin is not None and (
             not self._markers or not self._markers.isdisjoint(tokens)
         )
-        for token in tokens:
+        for position, token in enumerate(tokens):
             if not token[0].isalnum():
                 if out and out[-1] != BARRIER:
                     out.append(BARRIER)
+                    origins.append(-1)
                 continue
-            out.extend(expand(token, latin))
-        return out
+            words = expand(token, latin)
+            out.extend(words)
+            origins.extend([position] * len(words))
+        return out, origins
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,16 +79,28 @@ class DangerDetector:
 
     def _assess(self, text: str) -> frozenset[DangerKind]:
         """The kinds of danger the text suggests; empty when it suggests none."""
-        found: set[DangerKind] = set()
-        folded = fold(text)
-        for reader in self._readers:
-            found |= {finding.kind for finding in reader.read(folded, first_only=True)}
-        return frozenset(found)
+        return frozenset(finding.kind for finding in self._read(text, first_only=True))
 
     def explain(self, text: str) -> list[Finding]:
         """Every rule that matches the text, with the words it matched."""
+        return self._read(text, first_only=False)
+
+    def _read(self, text: str, first_only: bool) -> list[Finding]:
+        """Every language reads the text; an everyday phrase any of them knows ("un
+        intento de suicidio de un paciente") is set aside for all of them, so that a
+        word two languages share is not read as danger by the one that lacks the phrase."""
         folded = fold(text)
-        return [finding for reader in self._readers for finding in reader.read(folded)]
+        readings = [(reader, reader.prepare(folded)) for reader in self._readers]
+        masked: set[int] = set()
+        for reader, reading in readings:
+            if reading is not None:
+                masked |= reader.ordinary(reading)
+        return [
+            finding
+            for reader, reading in readings
+            if reading is not None
+            for finding in reader.findings(reading, masked, first_only)
+        ]
 
 
 @lru_cache(maxsize=1)
@@ -107,21 +119,39 @@ class _Reader:
 
     def read(self, folded: str, first_only: bool = False) -> list[Finding]:
         """The findings for a folded text: one per kind (``first_only``), or every rule."""
-        tokens = self.lexicon.spelling.words_of_folded(folded)
-        if not tokens:
+        reading = self.prepare(folded)
+        if reading is None:
             return []
+        return self.findings(reading, self.ordinary(reading), first_only)
+
+    def prepare(self, folded: str) -> _Reading | None:
+        """The text's words as this lexicon reads them, tagged; None for no words."""
+        tokens, origins = self.lexicon.spelling.words_with_origins(folded)
+        if not tokens:
+            return None
         spans = self._tag(tokens)
-        present = {klass for klass, found in spans.items() if found}
-        matcher = _Matcher(tokens, spans, self.lexicon)
+        return _Reading(tokens, origins, spans, _Matcher(tokens, spans, self.lexicon))
+
+    def ordinary(self, reading: _Reading) -> set[int]:
+        """The typed words (by position in the folded text) this lexicon's everyday
+        phrases set aside."""
+        present = reading.present()
         masked: set[int] = set()
         for rule in _candidates(self.lexicon.ordinary_by_key, present):
             if rule.required <= present:
-                for start, end in matcher.all_matches(rule):
-                    masked.update(range(start, end + 1))
+                for start, end in reading.matcher.all_matches(rule):
+                    masked.update(reading.origins[start : end + 1])
+        return masked
+
+    def findings(
+        self, reading: _Reading, masked: set[int], first_only: bool = False
+    ) -> list[Finding]:
+        """The rules that match once the ``masked`` typed words are set aside."""
+        tokens, origins, spans = reading.tokens, reading.origins, reading.spans
         if masked:
             for found in spans.values():
-                found[:] = [(s, e) for s, e in found if not masked.intersection(range(s, e + 1))]
-            present = {klass for klass, found in spans.items() if found}
+                found[:] = [(s, e) for s, e in found if masked.isdisjoint(origins[s : e + 1])]
+        present = reading.present()
         findings: list[Finding] = []
         for kind, by_key in self.lexicon.rules_by_key.items():
             if present.isdisjoint(by_key):
@@ -129,7 +159,7 @@ class _Reader:
             for rule in _candidates(by_key, present):
                 if not rule.required <= present:
                     continue
-                match = matcher.first_match(rule, veto_negated=True)
+                match = reading.matcher.first_match(rule, veto_negated=True)
                 if match is None:
                     continue
                 start, end = match
@@ -186,6 +216,21 @@ class _Reader:
                     lexicon.stem(target), set()
                 )
         return frozenset(classes), stem
+
+
+@dataclass(slots=True)
+class _Reading:
+    """One text as one lexicon reads it: its words, the typed word each came from (an
+    index into the folded text's words, -1 for a full stop), and where each class is."""
+
+    tokens: list[str]
+    origins: list[int]
+    spans: Spans
+    matcher: _Matcher
+
+    def present(self) -> set[int]:
+        """The classes that occur at all."""
+        return {klass for klass, found in self.spans.items() if found}
 
 
 def _candidates(by_key: dict[int, tuple[Rule, ...]], present: set[int]) -> list[Rule]:
