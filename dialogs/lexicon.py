@@ -62,6 +62,9 @@ class LexiconFile(BaseModel):
     stemmer: str
     gap: int = Field(default=DEFAULT_GAP, ge=0, le=8)
     negations: tuple[str, ...] = ("not", "never")
+    #: How many words before a rule's first word a negation undoes it; Russian "не"
+    #: binds to the very next word ("больше не могу хочу умереть" is not negated).
+    negation_window: int = Field(default=NEGATION_WINDOW, ge=1, le=4)
     #: Words in nearly every message; rules are looked up by a rarer word (only for speed).
     frequent: tuple[str, ...] = ()
     #: Letters folded in this language only (Russian: "ь" dropped, "э" read as "e").
@@ -233,6 +236,7 @@ class Lexicon:
     spelling: Spelling
     stem: Callable[[str], str]
     negations: frozenset[str]
+    negation_window: int = NEGATION_WINDOW
     class_names: list[str] = field(default_factory=list)
     by_word: dict[str, set[int]] = field(default_factory=dict)
     by_stem: dict[str, set[int]] = field(default_factory=dict)
@@ -279,6 +283,7 @@ def compile_lexicon(data: LexiconFile, source: str) -> Lexicon:
         spelling=spelling,
         stem=stemmer.stemWord,
         negations=frozenset(w for word in data.negations for w in spelling.words(word)),
+        negation_window=data.negation_window,
     )
     frequent = {lexicon.stem(word) for word in spelling.words(" ".join(data.frequent))}
     problems: list[str] = []

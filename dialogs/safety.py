@@ -29,7 +29,6 @@ from dialogs.danger_kinds import DangerKind
 from dialogs.lexicon import (
     BARRIER,
     LONG_WORD,
-    NEGATION_WINDOW,
     Element,
     Lexicon,
     Rule,
@@ -257,6 +256,7 @@ class _Matcher:
         self.spans = spans
         self.gap = lexicon.gap
         self.negations = lexicon.negations
+        self.negation_window = lexicon.negation_window
         barriers = [0]
         negated = [0]
         for token in tokens:
@@ -315,7 +315,7 @@ class _Matcher:
 
     def _negated_before(self, start: int) -> bool:
         """A negation in the few words before ``start``, in the same sentence."""
-        for position in range(start - 1, max(-1, start - 1 - NEGATION_WINDOW), -1):
+        for position in range(start - 1, max(-1, start - 1 - self.negation_window), -1):
             token = self.tokens[position]
             if token == BARRIER:
                 return False
