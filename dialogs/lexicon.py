@@ -87,6 +87,11 @@ def fold(text: str) -> str:
     return _REPEATS.sub(r"\1", strip_accents(text.casefold().translate(_APOSTROPHES)))
 
 
+def typed_words(folded: str) -> list[str]:
+    """A folded text's words and runs of full stops, as typed (nothing expanded)."""
+    return _TOKEN.findall(folded)
+
+
 def words(text: str, spellings: dict[str, str]) -> list[str]:
     """The folded words of a text, phone spellings expanded; full stops become barriers."""
     out: list[str] = []
@@ -170,16 +175,23 @@ class Spelling:
         """:meth:`words` for a text already passed through :func:`fold`."""
         return self.words_with_origins(folded)[0]
 
-    def words_with_origins(self, folded: str) -> tuple[list[str], list[int]]:
+    def transliterates(self, typed: list[str]) -> bool:
+        """Whether words typed in Latin letters are read in this language's alphabet."""
+        return self._latin is not None and (
+            not self._markers or not self._markers.isdisjoint(typed)
+        )
+
+    def words_with_origins(
+        self, folded: str, typed: list[str] | None = None
+    ) -> tuple[list[str], list[int]]:
         """The words of a folded text, and for each the position of the typed word it
-        comes from (several words can come from one: "matarme"; -1 for a barrier)."""
+        comes from (several words can come from one: "matarme"; -1 for a barrier).
+        ``typed`` is :func:`typed_words` of the text, when the caller has it already."""
         out: list[str] = []
         origins: list[int] = []
         expand = self.expand
-        tokens = _TOKEN.findall(folded)
-        latin = self._latin is not None and (
-            not self._markers or not self._markers.isdisjoint(tokens)
-        )
+        tokens = typed_words(folded) if typed is None else typed
+        latin = self.transliterates(tokens)
         for position, token in enumerate(tokens):
             if not token[0].isalnum():
                 if out and out[-1] != BARRIER:
@@ -249,6 +261,9 @@ class Lexicon:
     #: Each kind's rules by their key class, in file order within each class.
     rules_by_key: dict[DangerKind, dict[int, tuple[Rule, ...]]] = field(default_factory=dict)
     frequent_classes: set[int] = field(default_factory=set)
+    #: Every letter the lexicon's words use: a text with none of them (Cyrillic for an
+    #: English lexicon) cannot match, and is not read at all.
+    alphabet: frozenset[str] = frozenset()
 
 
 def load_lexicon(path: Path) -> Lexicon:
@@ -369,6 +384,11 @@ def compile_lexicon(data: LexiconFile, source: str) -> Lexicon:
         lexicon.rules_by_key[kind] = {key: tuple(found) for key, found in by_key.items()}
     if problems:
         raise ContentError(f"{source}: " + "; ".join(problems))
+    spelled = [*lexicon.by_word, *(p for found in lexicon.prefixes.values() for p, _ in found)]
+    for found_phrases in lexicon.phrases.values():
+        for tests, _ in found_phrases:
+            spelled.extend(t.word or t.prefix or t.stem or "" for t in tests)
+    lexicon.alphabet = frozenset(char for word in spelled for char in word if char.isalpha())
     return lexicon
 
 

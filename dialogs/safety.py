@@ -35,6 +35,7 @@ from dialogs.lexicon import (
     WordTest,
     fold,
     load_lexicon,
+    typed_words,
 )
 
 #: Distinct words remembered with their classes; a bot's vocabulary fits with room to spare.
@@ -89,7 +90,8 @@ class DangerDetector:
         intento de suicidio de un paciente") is set aside for all of them, so that a
         word two languages share is not read as danger by the one that lacks the phrase."""
         folded = fold(text)
-        readings = [(reader, reader.prepare(folded)) for reader in self._readers]
+        typed, letters = typed_words(folded), frozenset(folded)
+        readings = [(reader, reader.prepare(folded, typed, letters)) for reader in self._readers]
         masked: set[int] = set()
         for reader, reading in readings:
             if reading is not None:
@@ -123,9 +125,20 @@ class _Reader:
             return []
         return self.findings(reading, self.ordinary(reading), first_only)
 
-    def prepare(self, folded: str) -> _Reading | None:
-        """The text's words as this lexicon reads them, tagged; None for no words."""
-        tokens, origins = self.lexicon.spelling.words_with_origins(folded)
+    def prepare(
+        self, folded: str, typed: list[str] | None = None, letters: frozenset[str] | None = None
+    ) -> _Reading | None:
+        """The text's words as this lexicon reads them, tagged; None when it has none (or
+        none of the lexicon's ``letters``, and nothing to transliterate: Cyrillic for English)."""
+        spelling = self.lexicon.spelling
+        typed = typed_words(folded) if typed is None else typed
+        if (
+            letters is not None
+            and self.lexicon.alphabet.isdisjoint(letters)
+            and not spelling.transliterates(typed)
+        ):
+            return None
+        tokens, origins = spelling.words_with_origins(folded, typed)
         if not tokens:
             return None
         spans = self._tag(tokens)
@@ -147,9 +160,10 @@ class _Reader:
     ) -> list[Finding]:
         """The rules that match once the ``masked`` typed words are set aside."""
         tokens, origins, spans = reading.tokens, reading.origins, reading.spans
-        if masked:
+        hidden = {i for i, origin in enumerate(origins) if origin in masked} if masked else None
+        if hidden:
             for found in spans.values():
-                found[:] = [(s, e) for s, e in found if masked.isdisjoint(origins[s : e + 1])]
+                found[:] = [(s, e) for s, e in found if hidden.isdisjoint(range(s, e + 1))]
         present = reading.present()
         findings: list[Finding] = []
         for kind, by_key in self.lexicon.rules_by_key.items():
