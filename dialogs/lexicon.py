@@ -10,9 +10,9 @@ broken file stops start-up with a line naming the file and the key, like the con
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import snowballstemmer
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dialogs.content_model import ContentError, read_words_yaml
 from dialogs.danger_kinds import DangerKind
+from dialogs.normalise import strip_accents
 
 #: Words this far apart or closer still count as one thought ("want to really just die").
 DEFAULT_GAP = 3
@@ -31,7 +32,25 @@ _APOSTROPHES = str.maketrans("", "", "'\u2019\u2018`\u00b4\u02bc")
 _TOKEN = re.compile(r"[^\W_]+|[.!?;\n]+")
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _CLASS_NAME = re.compile(r"^[A-Z][A-Z_]*$")
+#: A word typed in Latin letters (digits allowed inside: "ho4u"), for transliteration.
+_LATIN_WORD = re.compile(r"^[a-z0-9]*[a-z][a-z0-9]*$")
 BARRIER = "|"
+#: Distinct typed words remembered with what they expand to.
+EXPAND_CACHE = 65_536
+
+
+class Clitics(BaseModel):
+    """Pronouns written onto the end of a verb ("matarme" = "matar me", "pegandome" =
+    "pegando me"), split off so that rules see the verb and the pronoun as two words."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: The endings a verb must have before the pronoun (infinitive, gerund).
+    hosts: tuple[str, ...]
+    #: The pronouns; at most two are split off ("darselo" = "dar se lo").
+    pronouns: tuple[str, ...]
+    #: Letters the verb needs before its ending, so that "muerte" stays one word.
+    min_stem: int = Field(default=3, ge=1)
 
 
 class LexiconFile(BaseModel):
@@ -43,8 +62,20 @@ class LexiconFile(BaseModel):
     stemmer: str
     gap: int = Field(default=DEFAULT_GAP, ge=0, le=8)
     negations: tuple[str, ...] = ("not", "never")
+    #: How many words before a rule's first word a negation undoes it; Russian "не"
+    #: binds to the very next word ("больше не могу хочу умереть" is not negated).
+    negation_window: int = Field(default=NEGATION_WINDOW, ge=1, le=4)
     #: Words in nearly every message; rules are looked up by a rarer word (only for speed).
     frequent: tuple[str, ...] = ()
+    #: Letters folded in this language only (Russian: "ь" dropped, "э" read as "e").
+    letters: dict[str, str] = Field(default_factory=dict)
+    #: Words typed in Latin letters are rewritten in this language's alphabet with these
+    #: letter groups, longest first ("hochu umeret" is read as "хочу умерет").
+    transliteration: dict[str, str] = Field(default_factory=dict)
+    #: Transliterate only a message with one of these words in it: "suicide" in an English
+    #: message is English, not "суициде" (the English lexicon knows its look-alikes).
+    transliteration_markers: tuple[str, ...] = ()
+    clitics: Clitics | None = None
     spellings: dict[str, str] = Field(default_factory=dict)
     classes: dict[str, tuple[str, ...]]
     ordinary: tuple[str, ...] = ()
@@ -52,12 +83,13 @@ class LexiconFile(BaseModel):
 
 
 def fold(text: str) -> str:
-    """Lower case, no accents, no apostrophes, no letter typed three times in a row."""
-    plain = text.casefold().translate(_APOSTROPHES)
-    if not plain.isascii():  # most messages are: they have no accents to strip
-        decomposed = unicodedata.normalize("NFKD", plain)
-        plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return _REPEATS.sub(r"\1", plain)
+    """Lower case, no accents ("й" kept), no apostrophes, no letter typed three times in a row."""
+    return _REPEATS.sub(r"\1", strip_accents(text.casefold().translate(_APOSTROPHES)))
+
+
+def typed_words(folded: str) -> list[str]:
+    """A folded text's words and runs of full stops, as typed (nothing expanded)."""
+    return _TOKEN.findall(folded)
 
 
 def words(text: str, spellings: dict[str, str]) -> list[str]:
@@ -72,12 +104,114 @@ def words(text: str, spellings: dict[str, str]) -> list[str]:
     return out
 
 
+class Spelling:
+    """How one language turns a folded typed word into the words its rules read: letters
+    folded, Latin transliterated, phone spellings expanded, clitics split off."""
+
+    def __init__(
+        self,
+        letters: dict[str, str] | None = None,
+        transliteration: dict[str, str] | None = None,
+        clitics: Clitics | None = None,
+        spellings: dict[str, str] | None = None,
+        markers: Iterable[str] = (),
+    ) -> None:
+        self._letters = str.maketrans(dict(letters or {}))
+        table = {fold(k): fold(v) for k, v in (transliteration or {}).items()}
+        self._latin = (
+            re.compile("|".join(re.escape(k) for k in sorted(table, key=len, reverse=True)))
+            if table
+            else None
+        )
+        self._latin_table = table
+        self._markers = frozenset(fold(marker) for marker in markers)
+        self._clitics = clitics
+        self._hosts = tuple(clitics.hosts) if clitics else ()
+        self._pronouns = tuple(sorted(clitics.pronouns, key=len, reverse=True)) if clitics else ()
+        self.spellings = {self.letters(k): self.letters(v) for k, v in (spellings or {}).items()}
+        self.expand = lru_cache(maxsize=EXPAND_CACHE)(self._expand)
+
+    def letters(self, word: str, latin: bool = True) -> str:
+        """A folded word in this language's letters (transliterated if typed in Latin)."""
+        if latin and self._latin is not None and _LATIN_WORD.match(word):
+            word = self._latin.sub(lambda m: self._latin_table[m.group()], word)
+        return word.translate(self._letters)
+
+    def _expand(self, token: str, latin: bool) -> tuple[str, ...]:
+        word = self.letters(token, latin)
+        spelled = self.spellings.get(word)
+        if spelled is not None:
+            return tuple(spelled.split())
+        if self._clitics is not None:
+            return self._split_clitics(word)
+        return (word,)
+
+    def _split_clitics(self, word: str) -> tuple[str, ...]:
+        assert self._clitics is not None
+        for first in self._pronouns:
+            if not word.endswith(first):
+                continue
+            verb, pronouns = word[: -len(first)], [first]
+            for second in self._pronouns:  # "dar-se-lo": the second pronoun is nearer the verb
+                if verb.endswith(second) and self._is_host(verb[: -len(second)]):
+                    verb, pronouns = verb[: -len(second)], [second, first]
+                    break
+            if self._is_host(verb):
+                return (verb, *pronouns)
+        return (word,)
+
+    def _is_host(self, verb: str) -> bool:
+        assert self._clitics is not None
+        return any(
+            verb.endswith(host) and len(verb) - len(host) >= self._clitics.min_stem
+            for host in self._hosts
+        )
+
+    def words(self, text: str) -> list[str]:
+        """The words of a text as this language reads them; full stops become barriers."""
+        return self.words_of_folded(fold(text))
+
+    def words_of_folded(self, folded: str) -> list[str]:
+        """:meth:`words` for a text already passed through :func:`fold`."""
+        return self.words_with_origins(folded)[0]
+
+    def transliterates(self, typed: list[str]) -> bool:
+        """Whether words typed in Latin letters are read in this language's alphabet."""
+        return self._latin is not None and (
+            not self._markers or not self._markers.isdisjoint(typed)
+        )
+
+    def words_with_origins(
+        self, folded: str, typed: list[str] | None = None
+    ) -> tuple[list[str], list[int]]:
+        """The words of a folded text, and for each the position of the typed word it
+        comes from (several words can come from one: "matarme"; -1 for a barrier).
+        ``typed`` is :func:`typed_words` of the text, when the caller has it already."""
+        out: list[str] = []
+        origins: list[int] = []
+        expand = self.expand
+        tokens = typed_words(folded) if typed is None else typed
+        latin = self.transliterates(tokens)
+        for position, token in enumerate(tokens):
+            if not token[0].isalnum():
+                if out and out[-1] != BARRIER:
+                    out.append(BARRIER)
+                    origins.append(-1)
+                continue
+            words = expand(token, latin)
+            out.extend(words)
+            origins.extend([position] * len(words))
+        return out, origins
+
+
 @dataclass(frozen=True, slots=True)
 class WordTest:
-    """One word of an entry: a stem to compare, or a prefix the word must start with."""
+    """One word of an entry: a stem to compare, or a prefix the word must start with; with
+    ``word``, that very word (the stem is kept only to look the entry up)."""
 
     stem: str | None = None
     prefix: str | None = None
+    word: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +245,10 @@ class Lexicon:
 
     language: str
     gap: int
-    spellings: dict[str, str]
+    spelling: Spelling
     stem: Callable[[str], str]
     negations: frozenset[str]
+    negation_window: int = NEGATION_WINDOW
     class_names: list[str] = field(default_factory=list)
     by_word: dict[str, set[int]] = field(default_factory=dict)
     by_stem: dict[str, set[int]] = field(default_factory=dict)
@@ -126,6 +261,9 @@ class Lexicon:
     #: Each kind's rules by their key class, in file order within each class.
     rules_by_key: dict[DangerKind, dict[int, tuple[Rule, ...]]] = field(default_factory=dict)
     frequent_classes: set[int] = field(default_factory=set)
+    #: Every letter the lexicon's words use: a text with none of them (Cyrillic for an
+    #: English lexicon) cannot match, and is not read at all.
+    alphabet: frozenset[str] = frozenset()
 
 
 def load_lexicon(path: Path) -> Lexicon:
@@ -147,15 +285,22 @@ def compile_lexicon(data: LexiconFile, source: str) -> Lexicon:
     if data.stemmer not in snowballstemmer.algorithms():
         raise ContentError(f"{source}: stemmer: unknown stemmer {data.stemmer!r}")
     stemmer = snowballstemmer.stemmer(data.stemmer)
-    spellings = {fold(key): fold(value) for key, value in data.spellings.items()}
+    spelling = Spelling(
+        letters=data.letters,
+        transliteration=data.transliteration,
+        clitics=data.clitics,
+        spellings={fold(key): fold(value) for key, value in data.spellings.items()},
+        markers=data.transliteration_markers,
+    )
     lexicon = Lexicon(
         language=data.language,
         gap=data.gap,
-        spellings=spellings,
+        spelling=spelling,
         stem=stemmer.stemWord,
-        negations=frozenset(fold(word) for word in data.negations),
+        negations=frozenset(w for word in data.negations for w in spelling.words(word)),
+        negation_window=data.negation_window,
     )
-    frequent = {lexicon.stem(word) for word in words(" ".join(data.frequent), spellings)}
+    frequent = {lexicon.stem(word) for word in spelling.words(" ".join(data.frequent))}
     problems: list[str] = []
     named: dict[str, int] = {}
     for name, entries in data.classes.items():
@@ -239,6 +384,11 @@ def compile_lexicon(data: LexiconFile, source: str) -> Lexicon:
         lexicon.rules_by_key[kind] = {key: tuple(found) for key, found in by_key.items()}
     if problems:
         raise ContentError(f"{source}: " + "; ".join(problems))
+    spelled = [*lexicon.by_word, *(p for found in lexicon.prefixes.values() for p, _ in found)]
+    for found_phrases in lexicon.phrases.values():
+        for tests, _ in found_phrases:
+            spelled.extend(t.word or t.prefix or t.stem or "" for t in tests)
+    lexicon.alphabet = frozenset(char for word in spelled for char in word if char.isalpha())
     return lexicon
 
 
@@ -255,6 +405,9 @@ def _add_entry(
     fuzzy = entry.startswith("~")
     body = entry.removeprefix("~")
     tests = _word_tests(lexicon, body)
+    if fuzzy and body.startswith("="):
+        yield f"{entry!r}: a word matched exactly cannot also be matched with misspellings"
+        return
     if not tests:
         yield f"{entry!r} has no letters"
         return
@@ -269,8 +422,9 @@ def _add_entry(
             assert test.stem is not None
             if frequent and test.stem in frequent:
                 lexicon.frequent_classes.add(klass)
-            lexicon.by_stem.setdefault(test.stem, set()).add(klass)
-            word = fold(body)
+            if test.word is None:
+                lexicon.by_stem.setdefault(test.stem, set()).add(klass)
+            word = test.word or " ".join(lexicon.spelling.words(body))
             lexicon.by_word.setdefault(word, set()).add(klass)
             if fuzzy:
                 if len(word) < 6:
@@ -287,9 +441,12 @@ def _add_entry(
 def _word_tests(lexicon: Lexicon, body: str) -> list[WordTest]:
     tests: list[WordTest] = []
     for raw in body.split():
-        prefix = raw.endswith("*")
-        for word in words(raw.rstrip("*"), lexicon.spellings):
+        prefix, exact = raw.endswith("*"), raw.startswith("=")
+        for word in lexicon.spelling.words(raw.rstrip("*").lstrip("=")):
             if word == BARRIER:
                 continue
-            tests.append(WordTest(prefix=word) if prefix else WordTest(stem=lexicon.stem(word)))
+            if prefix:
+                tests.append(WordTest(prefix=word))
+            else:
+                tests.append(WordTest(stem=lexicon.stem(word), word=word if exact else None))
     return tests

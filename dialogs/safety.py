@@ -29,13 +29,13 @@ from dialogs.danger_kinds import DangerKind
 from dialogs.lexicon import (
     BARRIER,
     LONG_WORD,
-    NEGATION_WINDOW,
     Element,
     Lexicon,
     Rule,
     WordTest,
+    fold,
     load_lexicon,
-    words,
+    typed_words,
 )
 
 #: Distinct words remembered with their classes; a bot's vocabulary fits with room to spare.
@@ -79,14 +79,29 @@ class DangerDetector:
 
     def _assess(self, text: str) -> frozenset[DangerKind]:
         """The kinds of danger the text suggests; empty when it suggests none."""
-        found: set[DangerKind] = set()
-        for reader in self._readers:
-            found |= {finding.kind for finding in reader.read(text, first_only=True)}
-        return frozenset(found)
+        return frozenset(finding.kind for finding in self._read(text, first_only=True))
 
     def explain(self, text: str) -> list[Finding]:
         """Every rule that matches the text, with the words it matched."""
-        return [finding for reader in self._readers for finding in reader.read(text)]
+        return self._read(text, first_only=False)
+
+    def _read(self, text: str, first_only: bool) -> list[Finding]:
+        """Every language reads the text; an everyday phrase any of them knows ("un
+        intento de suicidio de un paciente") is set aside for all of them, so that a
+        word two languages share is not read as danger by the one that lacks the phrase."""
+        folded = fold(text)
+        typed, letters = typed_words(folded), frozenset(folded)
+        readings = [(reader, reader.prepare(folded, typed, letters)) for reader in self._readers]
+        masked: set[int] = set()
+        for reader, reading in readings:
+            if reading is not None:
+                masked |= reader.ordinary(reading)
+        return [
+            finding
+            for reader, reading in readings
+            if reading is not None
+            for finding in reader.findings(reading, masked, first_only)
+        ]
 
 
 @lru_cache(maxsize=1)
@@ -103,23 +118,53 @@ class _Reader:
         self.classes_of = lru_cache(maxsize=WORD_CACHE)(self._classes_of)
         self._fuzzy_targets = tuple(lexicon.fuzzy)
 
-    def read(self, text: str, first_only: bool = False) -> list[Finding]:
-        """The findings for a text: one per kind (``first_only``), or every matching rule."""
-        tokens = words(text, self.lexicon.spellings)
-        if not tokens:
+    def read(self, folded: str, first_only: bool = False) -> list[Finding]:
+        """The findings for a folded text: one per kind (``first_only``), or every rule."""
+        reading = self.prepare(folded)
+        if reading is None:
             return []
+        return self.findings(reading, self.ordinary(reading), first_only)
+
+    def prepare(
+        self, folded: str, typed: list[str] | None = None, letters: frozenset[str] | None = None
+    ) -> _Reading | None:
+        """The text's words as this lexicon reads them, tagged; None when it has none (or
+        none of the lexicon's ``letters``, and nothing to transliterate: Cyrillic for English)."""
+        spelling = self.lexicon.spelling
+        typed = typed_words(folded) if typed is None else typed
+        if (
+            letters is not None
+            and self.lexicon.alphabet.isdisjoint(letters)
+            and not spelling.transliterates(typed)
+        ):
+            return None
+        tokens, origins = spelling.words_with_origins(folded, typed)
+        if not tokens:
+            return None
         spans = self._tag(tokens)
-        present = {klass for klass, found in spans.items() if found}
-        matcher = _Matcher(tokens, spans, self.lexicon)
+        return _Reading(tokens, origins, spans, _Matcher(tokens, spans, self.lexicon))
+
+    def ordinary(self, reading: _Reading) -> set[int]:
+        """The typed words (by position in the folded text) this lexicon's everyday
+        phrases set aside."""
+        present = reading.present()
         masked: set[int] = set()
         for rule in _candidates(self.lexicon.ordinary_by_key, present):
             if rule.required <= present:
-                for start, end in matcher.all_matches(rule):
-                    masked.update(range(start, end + 1))
-        if masked:
+                for start, end in reading.matcher.all_matches(rule):
+                    masked.update(reading.origins[start : end + 1])
+        return masked
+
+    def findings(
+        self, reading: _Reading, masked: set[int], first_only: bool = False
+    ) -> list[Finding]:
+        """The rules that match once the ``masked`` typed words are set aside."""
+        tokens, origins, spans = reading.tokens, reading.origins, reading.spans
+        hidden = {i for i, origin in enumerate(origins) if origin in masked} if masked else None
+        if hidden:
             for found in spans.values():
-                found[:] = [(s, e) for s, e in found if not masked.intersection(range(s, e + 1))]
-            present = {klass for klass, found in spans.items() if found}
+                found[:] = [(s, e) for s, e in found if hidden.isdisjoint(range(s, e + 1))]
+        present = reading.present()
         findings: list[Finding] = []
         for kind, by_key in self.lexicon.rules_by_key.items():
             if present.isdisjoint(by_key):
@@ -127,7 +172,7 @@ class _Reader:
             for rule in _candidates(by_key, present):
                 if not rule.required <= present:
                     continue
-                match = matcher.first_match(rule, veto_negated=True)
+                match = reading.matcher.first_match(rule, veto_negated=True)
                 if match is None:
                     continue
                 start, end = match
@@ -186,6 +231,21 @@ class _Reader:
         return frozenset(classes), stem
 
 
+@dataclass(slots=True)
+class _Reading:
+    """One text as one lexicon reads it: its words, the typed word each came from (an
+    index into the folded text's words, -1 for a full stop), and where each class is."""
+
+    tokens: list[str]
+    origins: list[int]
+    spans: Spans
+    matcher: _Matcher
+
+    def present(self) -> set[int]:
+        """The classes that occur at all."""
+        return {klass for klass, found in self.spans.items() if found}
+
+
 def _candidates(by_key: dict[int, tuple[Rule, ...]], present: set[int]) -> list[Rule]:
     """The rules whose key class the text has (a kind's verdict does not depend on which
     of its rules matches first, so their order here does not matter)."""
@@ -197,6 +257,8 @@ def _passes(test: WordTest, token: str, stem: str) -> bool:
         return False
     if test.prefix is not None:
         return token.startswith(test.prefix)
+    if test.word is not None:
+        return token == test.word
     return test.stem == stem
 
 
@@ -208,6 +270,7 @@ class _Matcher:
         self.spans = spans
         self.gap = lexicon.gap
         self.negations = lexicon.negations
+        self.negation_window = lexicon.negation_window
         barriers = [0]
         negated = [0]
         for token in tokens:
@@ -266,7 +329,7 @@ class _Matcher:
 
     def _negated_before(self, start: int) -> bool:
         """A negation in the few words before ``start``, in the same sentence."""
-        for position in range(start - 1, max(-1, start - 1 - NEGATION_WINDOW), -1):
+        for position in range(start - 1, max(-1, start - 1 - self.negation_window), -1):
             token = self.tokens[position]
             if token == BARRIER:
                 return False

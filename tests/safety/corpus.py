@@ -83,11 +83,29 @@ def pooled(scores: Iterable[Score]) -> Score:
 
 @dataclass(frozen=True, slots=True)
 class LanguageScores:
-    """A language's corpus scored: danger by kind, ordinary by sort."""
+    """A language's corpus scored: danger by kind, ordinary by sort, and the danger
+    messages that got help of another kind only ("kind: message")."""
 
     language: str
     danger: tuple[Score, ...]
     ordinary: tuple[Score, ...]
+    wrong_kind: tuple[str, ...] = ()
+
+    @property
+    def wrong_kind_share(self) -> float:
+        """The share of danger messages answered with another kind's help only."""
+        total = sum(group.total for group in self.danger)
+        return len(self.wrong_kind) / total if total else 0.0
+
+
+def wrong_kind(detector: DangerDetector, language: str) -> tuple[str, ...]:
+    """Danger messages flagged, but not with their own kind (abuse lines for self-harm)."""
+    return tuple(
+        f"{kind.value}: {text}"
+        for kind, texts in danger(language).items()
+        for text in texts
+        if (found := detector.assess(text)) and kind not in found
+    )
 
 
 @cache
@@ -98,6 +116,7 @@ def language_scores(language: str) -> LanguageScores:
         language,
         tuple(score(detector, k.value, texts, True) for k, texts in danger(language).items()),
         tuple(score(detector, sort, texts, False) for sort, texts in ordinary(language).items()),
+        wrong_kind(detector, language),
     )
 
 
@@ -114,6 +133,7 @@ def report(scores: LanguageScores) -> list[str]:
     lines.append(
         f"  {scores.language}: recall {danger_all.share:.4f} "
         f"({danger_all.flagged}/{danger_all.total}), false alarms {ordinary_all.share:.4f} "
-        f"({ordinary_all.flagged}/{ordinary_all.total})"
+        f"({ordinary_all.flagged}/{ordinary_all.total}), wrong kind "
+        f"{scores.wrong_kind_share:.4f} ({len(scores.wrong_kind)}/{danger_all.total})"
     )
     return lines

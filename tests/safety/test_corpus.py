@@ -1,8 +1,12 @@
 """The danger detector against the labelled corpus: recall and false alarms, enforced.
 
-``make test`` fails when recall drops below 0.99 or false alarms rise above 0.03 for any
-language, and prints both (per kind and per sort) at the end of the run, so a change to a
-lexicon shows its cost at once. Timing is the benchmark's job (``make bench``), not this.
+``make test`` fails when recall drops below 0.99, false alarms rise above 0.03 or more
+than 1% of the danger messages get another kind's help, for any language (every folder
+under tests/safety/ with a ``danger/``), and prints the figures per language (per kind and
+per sort) at the end of the run, so a change to a lexicon shows its cost at once. The
+detector reads every message in every language, so each corpus also measures the other
+languages' lexicons: a Spanish word English reads as danger is a Spanish false alarm.
+Timing is the benchmark's job (``make bench``), not this.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from tests.safety import corpus
 
 MIN_RECALL = 0.99
 MAX_FALSE_ALARMS = 0.03
+MAX_WRONG_KIND = 0.01
 MIN_DANGER, MIN_ORDINARY = 300, 200
 LANGUAGES = corpus.languages()
 
@@ -47,12 +52,5 @@ def test_false_alarms_on_ordinary_messages(language: str) -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_each_danger_message_gets_its_own_kind_of_help(language: str) -> None:
     """Recall counts any help; this checks the help fits (abuse lines for abuse...)."""
-    detector = default_detector()
-    wrong = [
-        f"{kind.value}: {text}"
-        for kind, texts in corpus.danger(language).items()
-        for text in texts
-        if (found := detector.assess(text)) and kind not in found
-    ]
-    total = sum(map(len, corpus.danger(language).values()))
-    assert len(wrong) / total <= 1 - MIN_RECALL, "\n".join(wrong)
+    scores = corpus.language_scores(language)
+    assert scores.wrong_kind_share <= MAX_WRONG_KIND, "\n".join(scores.wrong_kind)
