@@ -84,17 +84,21 @@ def load_library(directory: Path = CONTENT_DIR, detector: DangerDetector | None 
     if SOURCE_LANGUAGE not in paths:
         raise ContentError(f"{directory}: no {SOURCE_LANGUAGE}.yaml, the source of every language")
     raws = {language: read_words_yaml(path) for language, path in paths.items()}
-    contents = {
-        language: parse_content(raws[language], source=str(paths[language])) for language in paths
-    }
+    # English first, on its own; then each translation against it, before its own checks,
+    # so a difference is told as the key that differs ("steps.pattern.options.often")
+    # rather than as whatever it breaks further on.
+    contents = {SOURCE_LANGUAGE: parse_content(raws[SOURCE_LANGUAGE], str(paths[SOURCE_LANGUAGE]))}
+    for language, path in paths.items():
+        if language == SOURCE_LANGUAGE:
+            continue
+        check_parity(raws[SOURCE_LANGUAGE], raws[language], name=str(path))
+        contents[language] = parse_content(raws[language], source=str(path))
     for language, content in contents.items():
         if content.language != language:
             raise ContentError(
                 f"{paths[language]}: language: {content.language!r}, but the file is "
                 f"{language}.yaml (the file's name is its language)"
             )
-        if language != SOURCE_LANGUAGE:
-            check_parity(raws[SOURCE_LANGUAGE], raws[language], name=str(paths[language]))
     shared = detector or default_detector()
     order = [SOURCE_LANGUAGE, *sorted(set(contents) - {SOURCE_LANGUAGE})]
     return Library({language: DialogueEngine(contents[language], shared) for language in order})

@@ -11,8 +11,9 @@ Key paths name list items by their ``id`` where they have one (steps, options, s
 factors, tracks) and by their 1-based position otherwise (messages, suggestions). Three
 kinds of value are told apart by where they sit:
 
-* **structure** (ids, weights, ``next``, ``months``, ``when``, numbers, true/false): the
-  same value in every language, since the dialogue must behave the same;
+* **structure** (ids, weights, ``next``, ``months``, ``when``, the version, every number
+  and true/false): the same value in every language, since the dialogue must behave the
+  same;
 * **texts** (everything else that is a string): present in both, with the same
   placeholders, and the words are the translator's;
 * **words** (``aliases``, ``cues``, ``greetings``, the safety question's typed answers,
@@ -37,10 +38,13 @@ WORD_KEYS = frozenset(
 )
 #: Key paths of blocks that differ by country: which help lines there are, and for whom.
 LOCAL_PATHS = frozenset({"safety.resources", "safety.needs"})
-#: Keys whose value (a string or a list of them) is structure, the same in every language.
-STRUCTURE_KEYS = frozenset(
-    {"id", "section", "kind", "next", "action", "when", "unless", "tracks", "months", "version"}
+#: Fields of a list item (a step, an option, a suggestion) that are structure, the same in
+#: every language, whatever their type.
+STRUCTURE_FIELDS = frozenset(
+    {"id", "section", "kind", "next", "action", "when", "unless", "tracks", "months"}
 )
+#: Key paths elsewhere that are structure.
+STRUCTURE_PATHS = frozenset({"version", "checkin.section"})
 #: Keys that differ by design and are checked elsewhere (the file's name is its language).
 OWN_KEYS = frozenset({"language"})
 
@@ -75,10 +79,10 @@ def texts(raw: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def _walk(node: object, path: str, key: str) -> Iterator[Value]:
+def _walk(node: object, path: str, key: str, in_item: bool = False) -> Iterator[Value]:
     if key in WORD_KEYS or key in OWN_KEYS or path in LOCAL_PATHS:
         return
-    if key in STRUCTURE_KEYS:
+    if (in_item and key in STRUCTURE_FIELDS) or path in STRUCTURE_PATHS:
         yield Value(path, Leaf.STRUCTURE, node)
         return
     if isinstance(node, Mapping):
@@ -88,12 +92,18 @@ def _walk(node: object, path: str, key: str) -> Iterator[Value]:
     if isinstance(node, list):
         if node and all(isinstance(item, Mapping) and "id" in item for item in node):
             yield Value(f"{path}.@order", Leaf.STRUCTURE, [str(item["id"]) for item in node])
-            for item in node:
-                yield from _walk(item, _join(path, str(item["id"])), key)
+            keys = [str(item["id"]) for item in node]
         else:
             yield Value(f"{path}.@count", Leaf.STRUCTURE, len(node))
-            for number, item in enumerate(node, 1):
-                yield from _walk(item, _join(path, str(number)), key)
+            keys = [str(number) for number in range(1, len(node) + 1)]
+        for item_key, item in zip(keys, node, strict=True):
+            item_path = _join(path, item_key)
+            if isinstance(item, Mapping):
+                for child_key, child in item.items():
+                    child_path = _join(item_path, str(child_key))
+                    yield from _walk(child, child_path, str(child_key), in_item=True)
+            else:
+                yield from _walk(item, item_path, key)
         return
     yield Value(path, Leaf.TEXT if isinstance(node, str) else Leaf.STRUCTURE, node)
 
