@@ -293,12 +293,42 @@ class CheckIn(_Frozen):
     names: dict[Identifier, Text]
 
 
+_ENGLISH_NUMBERS = {
+    "a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "couple": 2.0, "three": 3.0, "few": 3.0,
+    "several": 4.0, "four": 4.0, "five": 5.0, "six": 6.0, "seven": 7.0, "eight": 8.0,
+    "nine": 9.0, "ten": 10.0, "eleven": 11.0, "twelve": 12.0, "half": 0.5,
+}  # fmt: skip
+_ENGLISH_UNITS = {
+    "day": 1 / 30, "days": 1 / 30, "week": 0.25, "weeks": 0.25,
+    "month": 1.0, "months": 1.0, "year": 12.0, "years": 12.0,
+}  # fmt: skip
+
+
+class TimeWords(_Frozen):
+    """How this language says a length of time ("a year and a half", "8 meses", "полгода").
+
+    Typed words are folded first (lower case, no accents: "año" is "ano"), so write them
+    folded. The defaults are English."""
+
+    #: Number words and their values ("a": 1, "couple": 2, "half": 0.5).
+    numbers: dict[str, float] = Field(default_factory=lambda: dict(_ENGLISH_NUMBERS))
+    #: Every form of a unit, and how many months it is.
+    units: dict[str, float] = Field(default_factory=lambda: dict(_ENGLISH_UNITS))
+    #: Words that may stand between the number and the unit ("a couple of months").
+    links: tuple[str, ...] = ("of",)
+    #: Adds half a unit, before the unit or after it ("and a half").
+    half: tuple[str, ...] = ("and a half",)
+
+
 class Understanding(_Frozen):
     """How typed answers are read in this language, beyond each option's own cues."""
 
     stemmer: str = "english"
     spellings: dict[str, str] = Field(default_factory=dict)
     families: dict[Identifier, tuple[Text, ...]] = Field(default_factory=dict)
+    #: Words before an option's number ("option 2"), folded.
+    choice_words: tuple[str, ...] = ("option", "number", "answer", "choice")
+    time: TimeWords = Field(default_factory=TimeWords)
 
 
 class Ui(_Frozen):
@@ -336,6 +366,12 @@ class Ui(_Frozen):
     forgotten: Text
     kept: Text
     anything_else: Text
+    #: The language's own name ("Русский"), for a button that switches to it.
+    language_name: Annotated[str, Field(min_length=1, max_length=BUTTON_LABEL_LIMIT)]
+    #: Asks which language to talk in (its buttons: every language's ``language_name``).
+    language_prompt: Text
+    #: Said in the new language once someone switches to it.
+    language_changed: Text
 
 
 class AdminTexts(_Frozen):

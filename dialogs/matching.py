@@ -24,21 +24,10 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from dialogs.content_model import Action, ActionLabel, Option, Understanding
+from dialogs.content_model import Action, ActionLabel, Option, TimeWords, Understanding
 from dialogs.lexicon import BARRIER, WordTest, fold, words
 from dialogs.normalise import normalise
 
-_NUMBER = re.compile(r"^(?:(?:option|number|answer|choice)\s*)?#?(\d{1,2})[.)]?$")
-_NUMBER_WORDS = {
-    "a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "couple": 2.0, "three": 3.0, "few": 3.0,
-    "several": 4.0, "four": 4.0, "five": 5.0, "six": 6.0, "seven": 7.0, "eight": 8.0,
-    "nine": 9.0, "ten": 10.0, "eleven": 11.0, "twelve": 12.0, "half": 0.5,
-}  # fmt: skip
-_UNIT_MONTHS = {"day": 1 / 30, "week": 0.25, "month": 1.0, "year": 12.0}
-_SPAN = re.compile(
-    r"\b(\d+(?:[.,]\d+)?|" + "|".join(_NUMBER_WORDS) + r")(?: of)?\s+"
-    r"(and a half\s+)?(day|week|month|year)s?\b(\s+and a half)?"
-)
 #: The family of unsure answers; a question without such an option asks again on them.
 UNSURE = "unsure"
 #: Words cached with their stems: a bot's vocabulary is small, and stemming is slow.
@@ -56,6 +45,18 @@ class Reader:
             name: tuple(self.phrase(text) for text in phrases)
             for name, phrases in understanding.families.items()
         }
+        time = understanding.time
+        self._numbers = {fold(word).strip(): value for word, value in time.numbers.items()}
+        self._units = {fold(word).strip(): value for word, value in time.units.items()}
+        self._choice = re.compile(
+            rf"^(?:(?:{_alternatives(understanding.choice_words)})\s*)?#?(\d{{1,2}})[.)]?$"
+        )
+        self._span = _span_pattern(time)
+
+    def choice(self, cleaned: str) -> int | None:
+        """The option number a normalised reply gives ("2", "#2", "option 2"), if any."""
+        found = self._choice.match(cleaned)
+        return int(found.group(1)) if found else None
 
     def phrase(self, text: str) -> tuple[WordTest, ...]:
         """A cue as word tests: stems, or prefixes for words ending in "*"."""
@@ -76,15 +77,32 @@ class Reader:
 
     def months(self, text: str) -> float | None:
         """The first length of time the text names, in months ("a year and a half": 18)."""
-        match = _SPAN.search(" ".join(words(text, self.spellings)))
+        match = self._span.search(" ".join(words(text, self.spellings)))
         if match is None:
             return None
         amount, before, unit, after = match.groups()
-        number = _NUMBER_WORDS.get(amount)
+        number = self._numbers.get(amount)
         value = number if number is not None else float(amount.replace(",", "."))
         if before or after:
             value += 0.5
-        return value * _UNIT_MONTHS[unit]
+        return value * self._units[unit]
+
+
+def _alternatives(phrases: Iterable[str]) -> str:
+    """A regular-expression alternation of literal phrases, the longest first; spaces in
+    a phrase match any run of spaces."""
+    ordered = sorted({fold(p).strip() for p in phrases if p.strip()}, key=len, reverse=True)
+    return "|".join(r"\s+".join(map(re.escape, p.split())) for p in ordered) or "(?!)"
+
+
+def _span_pattern(time: TimeWords) -> re.Pattern[str]:
+    """A length of time in folded words: a number, a unit, perhaps a half before or after."""
+    half = _alternatives(time.half)
+    links = _alternatives(time.links)
+    return re.compile(
+        rf"\b(\d+(?:[.,]\d+)?|{_alternatives(time.numbers)})(?:\s+(?:{links}))?\s+"
+        rf"((?:{half})\s+)?({_alternatives(time.units)})\b(\s+(?:{half}))?"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +164,9 @@ class Vocabulary:
         for option, phrases in self.options:
             if cleaned in phrases:
                 return option
-        number = _NUMBER.match(cleaned)
-        if number:
-            index = int(number.group(1)) - 1
+        number = self.reader.choice(cleaned)
+        if number is not None:
+            index = number - 1
             return self.options[index][0] if 0 <= index < len(self.options) else None
         padded = f" {cleaned} "
         contained = [

@@ -37,7 +37,13 @@ def raw_content(_raw_content: dict[str, Any]) -> dict[str, Any]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Prints the danger detector's corpus figures after every run that measured them."""
+    """Prints the corpus figures and the translations left to update, after every run that
+    measured them."""
+    _danger_figures(terminalreporter)
+    _language_figures(terminalreporter)
+
+
+def _danger_figures(terminalreporter: Any) -> None:
     from tests.safety import corpus
 
     if corpus.language_scores.cache_info().currsize == 0:
@@ -46,3 +52,30 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for language in corpus.languages():
         for line in corpus.report(corpus.language_scores(language)):
             terminalreporter.write_line(line)
+
+
+def _language_figures(terminalreporter: Any) -> None:
+    """Typed answers understood per language, and the texts whose English changed since
+    they were translated (a list to work through, not a failure)."""
+    from tests.engine import test_translations, test_typed_answers
+
+    figures = test_typed_answers.report()
+    if figures:
+        terminalreporter.section("typed answers on the corpora (tests/answers/)")
+        for line in figures:
+            terminalreporter.write_line(line)
+    if test_translations.to_update.cache_info().currsize == 0:
+        return
+    terminalreporter.section("translations to update (dialogs/content/translations.lock)")
+    for language, keys in test_translations.to_update().items():
+        if not keys:
+            terminalreporter.write_line(
+                f"{language}: every text is translated from the current English"
+            )
+            continue
+        terminalreporter.write_line(f"{language}: {len(keys)} text(s) whose English changed since:")
+        for key in keys:
+            terminalreporter.write_line(f"  dialogs/content/{language}.yaml: {key}")
+    terminalreporter.write_line(
+        "after translating: python -m dialogs.translations --refresh LANGUAGE [--key KEY]"
+    )
