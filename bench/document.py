@@ -79,7 +79,7 @@ def _stamp(section: dict[str, Any] | None) -> str:
 def run(summary: dict[str, Any]) -> str:
     """The run and the machine."""
     run, machine = summary.get("run", {}), summary.get("machine", {})
-    libraries = ", ".join(f"{k} {v}" for k, v in machine.get("libraries", {}).items() if v)
+    libraries = ", ".join(f"{k} {v}" for k, v in sorted(machine.get("libraries", {}).items()) if v)
     storage = summary.get("storage", {})
     postgres = storage.get("postgresql", {}) if isinstance(storage, dict) else {}
     server = postgres.get("server_version") if isinstance(postgres, dict) else None
