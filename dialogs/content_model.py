@@ -489,7 +489,12 @@ class Content(_Frozen):
         self._factors_by_id = {factor.id: factor for factor in self.factors}
 
 
-class _WordsLoader(yaml.SafeLoader):
+#: libyaml's parser when PyYAML has it (every language's file is read at start-up, and it
+#: parses several times faster); the same safe constructor and resolver either way.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _WordsLoader(_SafeLoader):  # type: ignore[misc, valid-type]
     """YAML where yes, no, on and off stay words. Content is full of them ("no", "yes
     please"), and YAML 1.1 would quietly turn them into booleans; where a field really is
     a boolean (``skippable: false``), pydantic reads the word as one."""
