@@ -146,6 +146,8 @@ class Delivery:
 
     def take_over(self, rows: list[Queued]) -> None:
         """Delivers rows a dead process left (those not already in hand)."""
+        if not rows:
+            return
         held = self.holds()
         rows = [row for row in rows if row.id not in held]
         if rows:

@@ -85,9 +85,9 @@ class Rig:
     kills: list[float] = field(default_factory=list)  # wall-clock times of the SIGKILLs
     env: dict[str, str] = field(default_factory=dict)  # settings of this drill's own
 
-    async def start_bot(self) -> None:
-        """Starts the bot and waits until it polls."""
-        env = {
+    def bot_env(self) -> dict[str, str]:
+        """The environment of this drill's bot processes."""
+        return {
             "TELEGRAM_BOT_TOKEN": CLOSER_TOKEN,
             "TELEGRAM_API_BASE_URL": self.url,
             "DATABASE_URL": self.database_url,
@@ -103,6 +103,10 @@ class Rig:
             "ADMIN_IDS": "",
             **self.env,
         }
+
+    async def start_bot(self) -> None:
+        """Starts the bot and waits until it polls."""
+        env = self.bot_env()
         self.starts += 1
         polls_before = (await self.stats()).get("calls_getUpdates", 0)
         name = f"chaos-{self.name}-{os.getpid()}-bot-{self.starts}"
@@ -391,13 +395,9 @@ async def read_only_database(
     """PostgreSQL turned read-only for ``seconds`` (new sessions refuse writes, and every
     existing one is cut off, so the bot's pool reconnects into read-only ones)."""
     first = 24_000_000
-    admin = _asyncpg_dsn(postgres_url)
-    name = f"closer_chaos_{os.getpid()}"
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{name}"')
-        url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    async with throwaway_database(postgres_url, "chaos") as (url, connection):
+        name = make_url(url).database
+        assert name is not None
         async with rig("readonly") as drill:
             drill.database_url = url
             await drill.start_bot()
@@ -415,9 +415,6 @@ async def read_only_database(
             walks = await walking
             told = await _told_to_try_again(drill.client, first, people)
             figures = await _finish(drill, walks, first, people)
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
     return {"read_only_seconds": seconds, "people_told_to_try_again": told, **figures}
 
 
@@ -579,6 +576,24 @@ def _chats_over(sent: list[tuple[float, int, str]], plan: LimitPlan) -> int:
                 break
             tokens -= 1
     return over
+
+
+@asynccontextmanager
+async def throwaway_database(postgres_url: str, prefix: str) -> AsyncIterator[tuple[str, Any]]:
+    """A fresh PostgreSQL database for one drill: its URL, and an admin connection to the
+    server (for what the drill does to it); dropped afterwards."""
+    name = f"closer_{prefix}_{os.getpid()}"
+    connection = await asyncpg.connect(_asyncpg_dsn(postgres_url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+        yield (
+            make_url(postgres_url).set(database=name).render_as_string(hide_password=False),
+            connection,
+        )
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
 
 
 async def _cut_off(connection: Any, database: str) -> None:

@@ -22,12 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import make_url
-
-from bench.dialogue import CLOSER_TOKEN
 from bench.processes import Measured, start_python
-from chaos.drills import IN_FLIGHT_BOUND, POOL, Rig, _asyncpg_dsn, _finish, rig
+from chaos.drills import IN_FLIGHT_BOUND, Rig, _finish, rig, throwaway_database
 from chaos.people import crowd
 
 #: The log line of a process that has become the leader (``storage/presence.py``).
@@ -53,16 +49,7 @@ class Fleet:
         """Starts one more process and waits until it is up."""
         self.started += 1
         name = f"chaos-{self.drill.name}-{os.getpid()}-bot-{self.started}"
-        env = {
-            "TELEGRAM_BOT_TOKEN": CLOSER_TOKEN,
-            "TELEGRAM_API_BASE_URL": self.drill.url,
-            "DATABASE_URL": self.drill.database_url,
-            "TELEGRAM_POOL_SIZE": str(POOL),
-            "TELEGRAM_MESSAGES_PER_SECOND": "0",
-            "TELEGRAM_CHAT_MESSAGES_PER_SECOND": "0",
-            "LOG_LEVEL": "INFO",
-            "ADMIN_IDS": "",
-        }
+        env = self.drill.bot_env()
         process = await start_python(name, ["-m", "bot"], env)
         log = Path(tempfile.gettempdir()) / f"closer-bench-{name}.log"
         self.logs[name] = log
@@ -116,26 +103,16 @@ def _read(path: Path) -> str:
 @asynccontextmanager
 async def _fleet(name: str, postgres_url: str) -> AsyncIterator[Fleet]:
     """A stand-in, a fresh PostgreSQL database, and no process yet."""
-    admin = _asyncpg_dsn(postgres_url)
-    database = f"closer_{name}_{os.getpid()}"
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{database}"')
-        url = make_url(postgres_url).set(database=database).render_as_string(hide_password=False)
-        async with rig(name) as drill:
-            drill.database_url = url
-            fleet = Fleet(drill)
-            try:
-                yield fleet
-            finally:
-                for process in fleet.processes:
-                    if process.process.returncode is None:
-                        process.process.kill()
-                        await process.process.wait()
-        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    async with throwaway_database(postgres_url, name) as (url, _), rig(name) as drill:
+        drill.database_url = url
+        fleet = Fleet(drill)
+        try:
+            yield fleet
+        finally:
+            for process in fleet.processes:
+                if process.process.returncode is None:
+                    process.process.kill()
+                    await process.process.wait()
 
 
 async def _polls(drill: Rig) -> int:

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
 from storage.checkpoints import Checkpointer
 from storage.errors import StorageUnavailableError, Unavailability
@@ -55,8 +55,8 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.busy_timeout = busy_timeout
         self.schema = schema
-        self.connect_args = _connect_args(self.url, busy_timeout, schema)
-        self.engine = _create_engine(self.url, self.connect_args)
+        self._connect_args = _connect_args(self.url, busy_timeout, schema)
+        self.engine = _create_engine(self.url, self._connect_args)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._reads = async_sessionmaker(
             self.engine.execution_options(closer_read_only=True), expire_on_commit=False
@@ -66,6 +66,12 @@ class Database:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         file = sqlite_file(self.url)
         self._checkpointer = Checkpointer(file) if file is not None else None
+
+    def unpooled_engine(self) -> AsyncEngine:
+        """An engine of connections outside the pool, with the pool's settings: for a
+        connection held for the life of the process, or for one lock (``storage/presence.py``).
+        The caller disposes of it."""
+        return create_async_engine(self.url, poolclass=NullPool, connect_args=self._connect_args)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

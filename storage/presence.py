@@ -31,14 +31,13 @@ import hashlib
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO
 
 from sqlalchemy import ColumnElement, String, delete, false, insert, or_, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.pool import NullPool
 
 from storage.columns import utc_now
 from storage.database import Database, sqlite_file, translate_errors
@@ -86,13 +85,10 @@ class Presence:
         self._leader_key = advisory_key(f"closer:leader:{namespace}")
         #: Set while this process leads; cleared when it steps down.
         self.leading = asyncio.Event()
-        #: Called (with no arguments) each time this process becomes the leader.
-        self.on_lead: list[Callable[[], None]] = []
         self._engine: AsyncEngine | None = None
         self._lifeline: AsyncConnection | None = None
         self._lock_file: IO[str] | None = None
         self._holds_leader_lock = False  # on the current lifeline session
-        self.takeovers = 0  # times this process became the leader after another
 
     @property
     def shared(self) -> bool:
@@ -108,11 +104,7 @@ class Presence:
             self._lock_sqlite()
             self._become_leader()
             return
-        self._engine = create_async_engine(
-            self.database.url,
-            poolclass=NullPool,
-            connect_args=dict(self.database.connect_args),
-        )
+        self._engine = self.database.unpooled_engine()
         async with self.database.write() as session:
             await session.execute(
                 insert(Process).values(token=self.token, key=self.key, started_at=utc_now())
@@ -195,10 +187,7 @@ class Presence:
 
     def _become_leader(self) -> None:
         self.leading.set()
-        self.takeovers += 1
         log.info("this process leads (polls Telegram and takes over what the dead left)")
-        for callback in self.on_lead:
-            callback()
 
     async def _drop_lifeline(self) -> None:
         connection, self._lifeline = self._lifeline, None
@@ -256,9 +245,7 @@ async def migration_lock(database: Database) -> AsyncIterator[None]:
         yield
         return
     key = advisory_key(f"closer:migrate:{database.schema or 'public'}")
-    engine = create_async_engine(
-        database.url, poolclass=NullPool, connect_args=dict(database.connect_args)
-    )
+    engine = database.unpooled_engine()
     try:
         async with translate_errors(database), engine.connect() as connection:
             await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})

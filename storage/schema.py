@@ -23,11 +23,6 @@ log = logging.getLogger(__name__)
 #: The newest migration under ``storage/migrations/versions`` (a test checks it is Alembic's
 #: head, so adding a migration without updating this fails ``make test``).
 HEAD_REVISION = "0007"
-#: Every revision this code has a migration for (the files are named after them).
-KNOWN_REVISIONS = frozenset(
-    path.name.split("_", 1)[0]
-    for path in (Path(__file__).parent / "migrations" / "versions").glob("0*.py")
-)
 
 
 async def schema_revision(database: Database) -> str | None:
@@ -55,7 +50,7 @@ async def ensure_schema(database: Database) -> None:
         found = await schema_revision(database)
         if found == HEAD_REVISION:
             return  # another process migrated it while this one waited
-        if found is not None and found not in KNOWN_REVISIONS:
+        if found is not None and found not in _known_revisions():
             raise StorageUnavailableError(
                 f"the database is at schema revision {found}, newer than this release's "
                 f"{HEAD_REVISION}; run the release that migrated it (or move it back with "
@@ -64,3 +59,10 @@ async def ensure_schema(database: Database) -> None:
         from storage.migrate import migrate  # Alembic, only now (see the module docstring)
 
         await migrate(database)
+
+
+def _known_revisions() -> set[str]:
+    """Every revision this code has a migration for (the files are named after them); read
+    only when the database is not at head, so a normal start lists no folder."""
+    folder = Path(__file__).parent / "migrations" / "versions"
+    return {path.name.split("_", 1)[0] for path in folder.glob("0*.py")}
