@@ -14,12 +14,13 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 ## With TELEGRAM_BOT_TOKEN (environment or .env): run the bot on Telegram. Without one:
-## start the local Bot API stand-in and the bot against it, and chat in this terminal.
+## start the local Bot API stand-in and the bot against it, and chat in this terminal
+## (LANGUAGE=ru or es: as someone whose Telegram is in that language).
 run: $(STAMP)
 	@if [ -n "$$TELEGRAM_BOT_TOKEN" ] || grep -qsE '^TELEGRAM_BOT_TOKEN=.+' .env; then \
 		$(PY) -m bot; \
 	else \
-		$(PY) -m standin.localrun -- $(PY) -m bot; \
+		$(PY) -m standin.localrun --language "$(or $(LANGUAGE),en)" -- $(PY) -m bot; \
 	fi
 
 ## Lint, type-check and run every test; fails on the first problem.

@@ -40,7 +40,7 @@ from bot.limits import Limits
 from bot.sender import Sender
 from bot.services import Services
 from bot.takeover import Takeover
-from dialogs import default_engine
+from dialogs import default_library
 from dialogs.content_model import Action
 from dialogs.events import Act
 from storage.batches import BatchWriter
@@ -116,8 +116,12 @@ async def run_bot(
         await ensure_schema(database)
         if not database.is_sqlite:  # joining writes to a table the migrations make
             await presence.join()
-        engine = default_engine()
-        commands = menu(engine.content, HANDLED_COMMANDS)
+        library = default_library()
+        engine = library.engine()
+        menus = {
+            language: menu(library.engine(language).content, HANDLED_COMMANDS)
+            for language in library.languages
+        }
         application = build_application(settings)
         writer = BatchWriter(database)
         outbox = OutboxStore(database, writer, presence)
@@ -129,11 +133,15 @@ async def run_bot(
             broadcast_in_flight=settings.broadcast_concurrency,
         )
         conversations = ConversationService(
-            engine, ConversationStore(database, writer, outbox), settings.checkin_delay
+            engine,
+            ConversationStore(database, writer, outbox),
+            settings.checkin_delay,
+            library=library,
         )
         users = UserStore(database)
         services = Services(
             engine=engine,
+            library=library,
             database=database,
             conversations=conversations,
             users=users,
@@ -161,7 +169,7 @@ async def run_bot(
                     admin,
                     delivery,
                     writer,
-                    commands,
+                    menus,
                     stop,
                     started,
                 )
@@ -180,13 +188,15 @@ async def _serve(
     admin: AdminHandlers,
     delivery: Delivery,
     writer: BatchWriter,
-    commands: list[BotCommand],
+    menus: dict[str, list[BotCommand]],
     stop: asyncio.Event,
     started: asyncio.Future[Running] | None,
 ) -> None:
-    """Publishes the menus, resumes broadcasts, and runs the loops until stopped."""
-    await publish_menu(services.sender, commands)
-    await admin.publish_menu(services.sender, commands)
+    """Publishes the menus (one per language), and runs the loops until stopped."""
+    source = services.library.languages[0]
+    for language, commands in menus.items():  # English for everyone, the others by name
+        await publish_menu(services.sender, commands, None if language == source else language)
+    await admin.publish_menu(services.sender, menus[source])
     presence = services.outbox.presence
     dispatcher = Dispatcher(application)
     inbox = Inbox(writer, presence)

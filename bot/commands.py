@@ -21,6 +21,7 @@ MENU_ORDER = (
     "restart",
     "help",
     "privacy",
+    "language",
     "mydata",
     "forget",
     "stop",
@@ -48,12 +49,15 @@ def menu(content: Content, handled: frozenset[str]) -> list[BotCommand]:
     return [BotCommand(command, content.commands[command]) for command in ordered]
 
 
-async def publish_menu(sender: Sender, commands: list[BotCommand]) -> None:
-    """Shows the menu in every private chat."""
-    await sender.call(
-        "setMyCommands",
-        {
-            "commands": [command.to_dict() for command in commands],
-            "scope": {"type": "all_private_chats"},
-        },
-    )
+async def publish_menu(
+    sender: Sender, commands: list[BotCommand], language_code: str | None = None
+) -> None:
+    """Shows the menu in every private chat: for people whose Telegram is in
+    ``language_code``, or (None) for everyone else."""
+    params: dict[str, object] = {
+        "commands": [command.to_dict() for command in commands],
+        "scope": {"type": "all_private_chats"},
+    }
+    if language_code is not None:
+        params["language_code"] = language_code
+    await sender.call("setMyCommands", params)

@@ -20,6 +20,7 @@ from bot.replies import Tap
 from dialogs.content_model import StepKind
 from dialogs.engine import DialogueEngine
 from dialogs.events import Event
+from dialogs.library import Library
 from dialogs.snapshot import Snapshot
 from dialogs.turn import Effect, Outcome, Turn
 from storage.columns import utc_now
@@ -51,8 +52,13 @@ class ConversationService:
         store: ConversationStore,
         checkin_delay: timedelta = DEFAULT_CHECKIN_DELAY,
         render: Render = replies.for_turn,
+        library: Library | None = None,
     ) -> None:
+        """``engine``: the source language's, for what every language shares (steps,
+        snapshots, profiles); ``library``: each person's own language (without one,
+        everyone gets ``engine``)."""
         self.engine = engine
+        self.library = library
         self.store = store
         self.checkin_delay = checkin_delay
         self.render = render
@@ -69,13 +75,19 @@ class ConversationService:
 
         def decide(stored: StoredConversation | None) -> Decision[Turn]:
             snapshot, unreadable = self._snapshot_of(stored, user.id)
-            turn = self.engine.apply(snapshot, event, name=user.first_name)
+            language = stored.language if stored is not None else None
+            engine = self.speaking(language or user.language)
+            turn = engine.apply(snapshot, event, name=user.first_name)
             keyboard = stored.keyboard_message_id if stored is not None else None
             calls = tuple(self.render(user.id, turn, tap, keyboard))
             return Decision(self._update_for(turn, unreadable), turn, calls)
 
         committed = await self.store.apply(user, update_id, decide)
         return committed.result if committed is not None else None
+
+    def speaking(self, language: str | None) -> DialogueEngine:
+        """The engine that talks in ``language`` (a stored code, or Telegram's)."""
+        return self.library.engine_for(language) if self.library is not None else self.engine
 
     async def current(self, user_id: int) -> Snapshot | None:
         """The user's current snapshot, adapted to the current content; None if none."""

@@ -33,11 +33,11 @@ from telegram.ext import (
 )
 
 from bot import attachments, replies
-from bot.markup import CallbackKind, Markup, confirm_keyboard, parse_callback
+from bot.markup import CallbackKind, Markup, confirm_keyboard, language_keyboard, parse_callback
 from bot.replies import Tap
 from bot.services import Services
 from dialogs.commands import COMMAND_ACTIONS, START_COMMAND
-from dialogs.content_model import Action
+from dialogs.content_model import Action, Ui
 from dialogs.events import Act, Begin, Choose, Event, Say, Unreadable
 from storage.errors import StorageUnavailableError
 from storage.records import Call, UserProfile
@@ -56,7 +56,7 @@ WORDS = (
 )
 #: The danger check runs after the admins' draft intake (-2) and before everything else.
 SAFETY_GROUP = -1
-DATA_COMMANDS = ("mydata", "forget", "stop", "subscribe")
+DATA_COMMANDS = ("mydata", "forget", "stop", "subscribe", "language")
 #: Every command the bot answers; the content must describe each one for the menu.
 HANDLED_COMMANDS = frozenset({START_COMMAND, *COMMAND_ACTIONS, *DATA_COMMANDS})
 Context = ContextTypes.DEFAULT_TYPE
@@ -67,7 +67,6 @@ class Handlers:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.ui = services.engine.content.ui
 
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Adds the danger check, every handler (most specific first), the error handler."""
@@ -80,6 +79,7 @@ class Handlers:
                 CommandHandler("forget", self.on_forget, filters=PRIVATE),
                 CommandHandler("stop", self.on_stop, filters=PRIVATE),
                 CommandHandler("subscribe", self.on_subscribe, filters=PRIVATE),
+                CommandHandler("language", self.on_language, filters=PRIVATE),
                 MessageHandler(PRIVATE & filters.COMMAND, self.on_unknown_command),
                 MessageHandler(PRIVATE & filters.TEXT, self.on_text),
                 MessageHandler(PRIVATE & filters.CAPTION, self.on_caption),
@@ -139,62 +139,99 @@ class Handlers:
         if data is not None and data.kind is CallbackKind.FORGET:
             await self._settle_forget(update, erase=data.id == "yes")
             return
+        if data is not None and data.kind is CallbackKind.LANGUAGE:
+            if data.id in self.services.library.languages:
+                await self._switch_language(update, data.id)
+                return
+            data = None  # a language this bot does not speak: forged
         event = _tap_event(data)
         if event is None:  # data this bot never sends: forged
-            await self._reply(
-                update, [replies.answer(_profile(update).id, query.id, self.ui.stale)]
-            )
+            stale = self._ui_now(update).stale
+            await self._reply(update, [replies.answer(_profile(update).id, query.id, stale)])
             return
         await self._converse(update, event)
 
     async def on_unknown_command(self, update: Update, context: Context) -> None:
         """Says a command is unknown (admin commands are unknown to everyone else)."""
-        await self._say(update, self.ui.unknown_command)
+        await self._say(update, (await self._ui(update)).unknown_command)
+
+    # ------------------------------------------------------------------ the language
+
+    async def on_language(self, update: Update, context: Context) -> None:
+        """Offers the languages the bot speaks, each in its own name."""
+        library = self.services.library
+        language = await self._language(update)
+        markup = language_keyboard(library.names())
+        await self._say(update, library.choose_prompt(library.language_for(language)), markup)
+
+    async def _switch_language(self, update: Update, language: str) -> None:
+        """Stores the choice, says so in the new language on the language message, and
+        shows the person where they are, in that language (answers and step kept)."""
+        query = update.callback_query
+        assert query is not None
+        user = _profile(update)
+        await self.services.users.set_language(user, language)
+        calls = [replies.answer(user.id, query.id)]
+        message = query.message
+        if isinstance(message, TelegramMessage):
+            changed = self.services.library.changed(language)
+            calls.append(replies.edit(message.chat.id, message.message_id, changed))
+        try:
+            first_time = await self.services.outbox.enqueue(calls, claim_update=update.update_id)
+        except StorageUnavailableError:
+            await self._sorry(update)
+            return
+        if first_time:  # a redelivered tap has been shown already
+            speaking = UserProfile(user.id, user.first_name, language)
+            await self.services.conversations.apply(speaking, Act(Action.CONTINUE))
 
     # ------------------------------------------------------------------ data rights
 
     async def on_export(self, update: Update, context: Context) -> None:
         """Sends everything stored about the person as a JSON file."""
         user = _profile(update)
+        ui = await self._ui(update)
         exported = await self.services.users.export(user.id)
         if exported is None:
-            await self._say(update, self.ui.nothing_stored)
+            await self._say(update, ui.nothing_stored)
             return
         body = json.dumps(exported, ensure_ascii=False, indent=2)
         params = {
             "chat_id": user.id,
             "document": attachments.document("closer-my-data.json", body),
-            "caption": self.ui.export_caption,
+            "caption": ui.export_caption,
         }
         await self._reply(update, [Call(user.id, "sendDocument", params)])
 
     async def on_forget(self, update: Update, context: Context) -> None:
         """Asks before erasing everything stored about the person."""
-        markup = confirm_keyboard(self.ui.forget_yes, self.ui.forget_no)
-        await self._say(update, self.ui.forget_confirm, markup)
+        ui = await self._ui(update)
+        markup = confirm_keyboard(ui.forget_yes, ui.forget_no)
+        await self._say(update, ui.forget_confirm, markup)
 
     async def _settle_forget(self, update: Update, erase: bool) -> None:
         query = update.callback_query
         assert query is not None
         user = _profile(update)
+        ui = await self._ui(update)  # before erasing: the language goes with the rest
         if erase:
             await self.services.users.delete(user.id)  # twice is the same as once
         calls = [replies.answer(user.id, query.id)]
         message = query.message
         if isinstance(message, TelegramMessage):
-            text = self.ui.forgotten if erase else self.ui.kept
+            text = ui.forgotten if erase else ui.kept
             calls.append(replies.edit(message.chat.id, message.message_id, text))
         await self._reply(update, calls)
 
     async def on_stop(self, update: Update, context: Context) -> None:
         """Stops new content (and reminders) for the person."""
         await self.services.users.set_subscribed(_profile(update), False)
-        await self._say(update, self.ui.unsubscribed)
+        await self._say(update, (await self._ui(update)).unsubscribed)
 
     async def on_subscribe(self, update: Update, context: Context) -> None:
         """Starts new content again for the person."""
         await self.services.users.set_subscribed(_profile(update), True)
-        await self._say(update, self.ui.subscribed)
+        await self._say(update, (await self._ui(update)).subscribed)
 
     # ------------------------------------------------------------------ outside the dialogue
 
@@ -203,7 +240,7 @@ class Handlers:
         chat = update.effective_chat
         assert chat is not None
         # A channel may not let the bot post at all; then the note is dropped.
-        await self._reply(update, [replies.text(chat.id, self.ui.private_only)])
+        await self._reply(update, [replies.text(chat.id, self._ui_now(update).private_only)])
 
     async def on_membership(self, update: Update, context: Context) -> None:
         """Records blocking and unblocking; greets a group the bot was added to."""
@@ -227,10 +264,27 @@ class Handlers:
             exc_info=context.error,
         )
         chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is not None and chat.type == ChatType.PRIVATE:
-            await _quietly(self._send([replies.text(chat.id, self.ui.try_again)]))
+        if chat is not None and chat.type == ChatType.PRIVATE and isinstance(update, Update):
+            await _quietly(self._send([replies.text(chat.id, self._ui_now(update).try_again)]))
 
     # ------------------------------------------------------------------ plumbing
+
+    async def _language(self, update: Update) -> str | None:
+        """The language the person talks in: their stored choice, else Telegram's."""
+        user = _profile(update)
+        stored = await self.services.users.profile(user.id)
+        return stored.language if stored is not None and stored.language else user.language
+
+    async def _ui(self, update: Update) -> Ui:
+        """The person's texts outside the dialogue, in their language."""
+        return self.services.conversations.speaking(await self._language(update)).content.ui
+
+    def _ui_now(self, update: Update) -> Ui:
+        """The texts in Telegram's language for the person, without asking the database
+        (which may be the thing that is out)."""
+        user = update.effective_user
+        language = user.language_code if user is not None else None
+        return self.services.conversations.speaking(language).content.ui
 
     async def _converse(self, update: Update, event: Event) -> None:
         """Applies an event and commits the calls that show its turn (the outbox delivers
@@ -257,10 +311,11 @@ class Handlers:
         """The database is out: "try again in a moment", on the tapped button or in a message."""
         query = update.callback_query
         chat_id = _profile(update).id
+        try_again = self._ui_now(update).try_again
         if query is not None:
-            await self._send([replies.answer(chat_id, query.id, self.ui.try_again, alert=True)])
+            await self._send([replies.answer(chat_id, query.id, try_again, alert=True)])
         else:
-            await self._send([replies.text(chat_id, self.ui.try_again)])
+            await self._send([replies.text(chat_id, try_again)])
 
     async def _send(self, calls: Sequence[Call]) -> None:
         """Calls made now, without the outbox (only when it cannot be written)."""

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from bot import replies
 from bot.services import Services
 from bot.waiting import first_of
+from dialogs.engine import DialogueEngine
 from dialogs.snapshot import Snapshot
 from dialogs.turn import Message
 from storage.checkins import claim_due_checkins
@@ -97,7 +98,7 @@ class Housekeeping:
             now=now,
             cutoff=now - self.reminder_delay,
             not_at_steps=[engine.content.first_step.id],
-            compose=self._composer(engine.reminder),
+            compose=self._composer(lambda speaking: speaking.reminder),
         )
         self.reminders_sent += len(due)
         return len(due)
@@ -109,16 +110,16 @@ class Housekeeping:
             self.services.database,
             self.services.outbox,
             now=self.clock(),
-            compose=self._composer(self.services.engine.checkin),
+            compose=self._composer(lambda speaking: speaking.checkin),
         )
         self.checkins_sent += len(due)
         return len(due)
 
-    @staticmethod
     def _composer(
-        compose: Callable[[Snapshot, str], Message | None],
+        self, compose: Callable[[DialogueEngine], Callable[[Snapshot, str], Message | None]]
     ) -> Callable[[Claimed], list[Call]]:
-        """The calls for a claimed session: its message (none, if ``compose`` says so)."""
+        """The calls for a claimed session: its message, in the person's language (none,
+        if ``compose`` says so)."""
 
         def calls(one: Claimed) -> list[Call]:
             try:
@@ -126,7 +127,8 @@ class Housekeeping:
             except ValueError:
                 log.warning("nothing sent to session %s: unreadable snapshot", one.session_id)
                 return []
-            message = compose(snapshot, one.first_name)
+            speaking = self.services.conversations.speaking(one.language)
+            message = compose(speaking)(snapshot, one.first_name)
             if message is None:
                 return []
             return replies.messages(one.user_id, [message], previous=one.keyboard_message_id)

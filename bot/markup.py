@@ -39,6 +39,7 @@ class CallbackKind(StrEnum):
     OPTION = "o"
     ACTION = "a"
     FORGET = "f"
+    LANGUAGE = "l"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ class CallbackData:
         return f"{self.seq}:{self.kind.value}:{self.id}"
 
 
-_CALLBACK = re.compile(r"^(\d{1,9}):([oaf]):([a-z][a-z0-9_]{0,31})$")
+_CALLBACK = re.compile(r"^(\d{1,9}):([oafl]):([a-z][a-z0-9_]{0,31})$")
 FORGET_YES = CallbackData(0, CallbackKind.FORGET, "yes")
 FORGET_NO = CallbackData(0, CallbackKind.FORGET, "no")
 
@@ -100,6 +101,16 @@ def keyboard(buttons: tuple[Button, ...]) -> Markup | None:
 def confirm_keyboard(yes: str, no: str) -> Markup:
     """Two buttons for a yes-or-no question outside the dialogue (erasing data)."""
     return {"inline_keyboard": [[_tile(yes, FORGET_YES.encode())], [_tile(no, FORGET_NO.encode())]]}
+
+
+def language_keyboard(names: dict[str, str]) -> Markup:
+    """One button per language, in its own name ("Русский"), to switch to it."""
+    return {
+        "inline_keyboard": [
+            [_tile(name, CallbackData(0, CallbackKind.LANGUAGE, code).encode())]
+            for code, name in names.items()
+        ]
+    }
 
 
 def html(message: Message) -> list[str]:

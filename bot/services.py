@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.conversation import ConversationService
 from bot.sender import Sender
 from dialogs.engine import DialogueEngine
+from dialogs.library import Library
 from storage.database import Database
 from storage.outbox import OutboxStore
 from storage.users import UserStore
@@ -21,6 +22,8 @@ class Services:
     out."""
 
     engine: DialogueEngine
+    #: Every language's engine: each person is talked to in their own.
+    library: Library
     database: Database
     conversations: ConversationService
     users: UserStore

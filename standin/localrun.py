@@ -80,12 +80,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--user-id", type=int, default=1)
     parser.add_argument("--name", default="You")
+    parser.add_argument(
+        "--language",
+        default="en",
+        help="your Telegram language (ru, es, en...): the bot talks to you in it",
+    )
     parser.add_argument("--token", default=DEMO_TOKEN)
     parser.add_argument("command", nargs=argparse.REMAINDER, help="the bot command, after --")
     args = parser.parse_args(argv)
     command = [part for part in args.command if part != "--"] or [sys.executable, "-m", "bot"]
     with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(run(command, Person(args.user_id, args.name), args.token))
+        return asyncio.run(
+            run(command, Person(args.user_id, args.name, language_code=args.language), args.token)
+        )
     return 130
 
 

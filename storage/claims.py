@@ -32,6 +32,7 @@ class Claimed:
     first_name: str
     snapshot: dict[str, Any]
     keyboard_message_id: int | None = None  # the live keyboard in their chat
+    language: str | None = None  # the language they talk in, as stored
 
 
 Compose = Callable[[Claimed], Sequence[Call]]
@@ -62,6 +63,7 @@ async def claim(
                     session.snapshot,
                     User.first_name,
                     User.keyboard_message_id,
+                    User.language,
                 )
                 .join(User, User.id == session.user_id)
                 .where(due, User.subscribed, User.blocked.is_(False))
@@ -83,7 +85,12 @@ async def claim(
         )
         claimed = [
             Claimed(
-                row.id, row.user_id, row.first_name, dict(row.snapshot), row.keyboard_message_id
+                row.id,
+                row.user_id,
+                row.first_name,
+                dict(row.snapshot),
+                row.keyboard_message_id,
+                row.language,
             )
             for row in candidates
             if row.id in stamped

@@ -15,6 +15,8 @@ class UserProfile:
 
     id: int
     first_name: str = ""
+    #: The language to talk in: for someone new, the bot's pick from Telegram's
+    #: ``language_code``; once stored, the person's own choice wins (``storage/turns.py``).
     language: str | None = None
 
 
@@ -32,6 +34,8 @@ class StoredConversation:
     subscribed: bool
     #: The message in the person's chat whose buttons are live, as last delivered (or None).
     keyboard_message_id: int | None = None
+    #: The language the person talks in, as stored (chosen at first contact, or /language).
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

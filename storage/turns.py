@@ -93,7 +93,8 @@ class TurnStatements:
                 index_elements=[User.id],
                 set_={
                     "first_name": users.excluded.first_name,
-                    "language": users.excluded.language,
+                    # The language is chosen once (from Telegram's, at first contact) and
+                    # then only by the person (/language): never overwritten here.
                     "last_seen_at": users.excluded.last_seen_at,
                     "blocked": False,
                     "blocked_at": None,
@@ -102,6 +103,7 @@ class TurnStatements:
             current_sessions=select(
                 User.id.label("person"),
                 User.subscribed,
+                User.language,
                 User.keyboard_message_id,
                 *SESSION_COLUMNS,
             )
@@ -358,4 +360,5 @@ def stored_conversation(row: Any) -> StoredConversation:
         reminder_sent_at=row.reminder_sent_at,
         subscribed=bool(row.subscribed),
         keyboard_message_id=row.keyboard_message_id,
+        language=row.language,
     )

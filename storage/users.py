@@ -127,6 +127,25 @@ class UserStore:
                 )
             )
 
+    async def set_language(self, user: UserProfile, language: str) -> None:
+        """Stores the language a person chose to talk in, remembering them if they are new."""
+        now = utc_now()
+        insert = insert_for(self.database.url.get_backend_name(), User).values(
+            id=user.id,
+            first_name=user.first_name,
+            language=language,
+            created_at=now,
+            last_seen_at=now,
+            subscribed=True,
+            blocked=False,
+        )
+        async with self.database.write() as session:
+            await session.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[User.id], set_={"language": language, "last_seen_at": now}
+                )
+            )
+
     async def set_blocked(self, user_id: int, blocked: bool) -> None:
         """Records that the user blocked (Telegram answered 403) or unblocked the bot."""
         async with self.database.write() as session:

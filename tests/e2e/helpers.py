@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from standin.client import Conversation, button_labels, message_text
+from storage.columns import utc_now
 
 REPLY_TIMEOUT = 15.0
 
@@ -73,3 +75,13 @@ async def walk_to_the_end(chat: Conversation, choose: int = 0) -> None:
         labels = answer_labels(message)
         message = await tap_and_wait(chat, labels[choose % len(labels)])
     await tap_and_wait(chat, "Thank you")
+
+
+class Clock:
+    """Real time plus an offset a test can move forward, shared by the store and housekeeping."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return utc_now() + self.offset

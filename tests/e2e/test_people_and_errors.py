@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from bot.app import Running
 from dialogs.events import Event
 from standin.client import Person, StandInClient, button_labels, message_text
-from storage.columns import utc_now
 from storage.errors import StorageUnavailableError
 from storage.models import User
 from storage.records import UserProfile
 from tests.e2e.helpers import (
+    Clock,
     answer_labels,
     newest_message_id,
     say_and_wait,
@@ -72,16 +72,6 @@ async def test_stop_and_subscribe_switch_new_content(bot: Running, client: Stand
     assert "/stop" in message_text(await say_and_wait(chat, "/subscribe", keyboard=False))
     async with bot.services.database.read() as session:
         assert (await session.get(User, 7003)).subscribed is True  # type: ignore[union-attr]
-
-
-class Clock:
-    """Real time plus an offset a test can move forward, shared by the store and housekeeping."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utc_now() + self.offset
 
 
 async def test_one_reminder_per_pause_never_to_those_who_opted_out(

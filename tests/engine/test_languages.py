@@ -8,7 +8,6 @@ must not leave English behind in what a person reads.
 from __future__ import annotations
 
 import random
-import re
 import shutil
 from collections.abc import Callable
 from itertools import combinations
@@ -27,6 +26,7 @@ from dialogs.parity import parity_problems, texts
 from dialogs.safety_reply import compose_safety_reply
 from dialogs.snapshot import Snapshot
 from tests.engine.driver import Conversation
+from tests.leftovers import assert_no_english
 from tests.stories import PEOPLE
 
 LANGUAGES = sorted(path.stem for path in CONTENT_DIR.glob("*.yaml"))
@@ -309,7 +309,7 @@ def test_a_conversation_walks_to_the_end_with_buttons(
     assert [s.factor.id for s in engine.profile(chat.snapshot).top] == [  # type: ignore[arg-type]
         s.factor.id for s in profile.top
     ]
-    _assert_no_english(language, _everything_read(chat))
+    assert_no_english(language, _everything_read(chat))
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
@@ -326,7 +326,7 @@ def test_a_conversation_walks_to_the_end_typed(library: Library, language: str) 
         assert turn.outcome.value != "reprompt", (step.id, TYPED[language][step.id])
         assert chat.state != before, step.id
     assert chat.state == "done"
-    _assert_no_english(language, _everything_read(chat))
+    assert_no_english(language, _everything_read(chat))
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
@@ -349,7 +349,7 @@ def test_every_move_speaks_the_language(library: Library, language: str) -> None
     assert reminder is not None
     read.append(reminder.text)
     read.append(engine.checkin(chat.snapshot, "Sam").text)
-    _assert_no_english(language, read)
+    assert_no_english(language, read)
 
 
 def _everything_read(chat: Conversation) -> list[str]:
@@ -364,34 +364,6 @@ def _everything_read(chat: Conversation) -> list[str]:
                 found.extend([message.picture.heading, message.picture.track])
                 found.extend(title for title, _ in message.picture.factors)
     return [text for text in found if text]
-
-
-#: Latin words allowed in any language: the bot's name, commands, web addresses, the
-#: person's name, and what is typed by people rather than written by us.
-_ALLOWED = re.compile(r"/[a-z]+|\b[\w.-]+\.(?:com|org|net)\b|\b(?:Closer|Telegram|Sam|SOS)\b", re.I)
-#: English words that are not also Spanish (or Russian transliteration) ones.
-_ENGLISH_WORDS = frozenset([
-    "the", "you", "your", "and", "with", "that", "this", "what", "when", "how", "have",
-    "not", "don't", "can't", "it's", "i'm", "let's", "step", "of", "to", "is", "are", "they",
-    "their", "them", "we", "our", "will", "would", "be", "been", "for", "about", "tell",
-    "more", "back", "skip", "pause", "help", "privacy", "summary", "start", "over", "yes",
-    "thanks", "thank", "still", "time", "partner", "feel", "feelings", "talk", "future",
-    "friends", "family", "now", "ready",
-])  # fmt: skip
-
-
-def _assert_no_english(language: str, read: list[str]) -> None:
-    leftovers = []
-    for text in read:
-        stripped = _ALLOWED.sub(" ", text)
-        latin = re.findall(r"[A-Za-z][A-Za-z']+", stripped)
-        if language == "ru":
-            found = latin  # any Latin word left in Russian is English left over
-        else:
-            found = [word for word in latin if word.lower() in _ENGLISH_WORDS]
-        if found:
-            leftovers.append((found, text))
-    assert leftovers == []
 
 
 # ---------------------------------------------------------------------- phone screens
