@@ -11,6 +11,7 @@ from itertools import combinations
 
 import pytest
 
+from dialogs import default_library
 from dialogs.content_model import Action
 from dialogs.danger_kinds import DangerKind
 from dialogs.engine import DialogueEngine
@@ -105,8 +106,9 @@ def test_the_acknowledgement_fits_what_was_said(engine: DialogueEngine) -> None:
         assert reply.startswith(acknowledge[kind]), (text, reply)
 
 
-def test_every_safety_reply_fits_one_phone_screen(engine: DialogueEngine) -> None:
-    safety = engine.content.safety
+@pytest.mark.parametrize("language", default_library().languages)
+def test_every_safety_reply_fits_one_phone_screen(language: str) -> None:
+    safety = default_library().engine(language).content.safety
     kinds = list(DangerKind)
     for size in range(len(kinds) + 1):
         for found in combinations(kinds, size):
