@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 #: Latin words allowed in any language: the bot's name, commands, web addresses, the
-#: person's name, "SIM" (as Russian writes "SIM-карта"), and what is typed by people rather than written by us.
-_ALLOWED = re.compile(r"/[a-z]+|\b[\w.-]+\.(?:com|org|net)\b|\b(?:Closer|Telegram|Sam|SOS|SIM)\b", re.I)
+#: person's name, "SIM" (as Russian writes "SIM-карта"), and what is typed by people
+#: rather than written by us.
+_ALLOWED = re.compile(
+    r"/[a-z]+|\b[\w.-]+\.(?:com|org|net)\b|\b(?:Closer|Telegram|Sam|SOS|SIM)\b", re.I
+)
 #: English words that are not also Spanish (or Russian transliteration) ones.
 _ENGLISH_WORDS = frozenset([
     "the", "you", "your", "and", "with", "that", "this", "what", "when", "how", "have",
