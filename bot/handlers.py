@@ -139,6 +139,9 @@ class Handlers:
         if data is not None and data.kind is CallbackKind.FORGET:
             await self._settle_forget(update, erase=data.id == "yes")
             return
+        if data is not None and data.kind is CallbackKind.ACTION and data.id == Action.LANGUAGE:
+            await self.on_language(update, context)
+            return
         if data is not None and data.kind is CallbackKind.LANGUAGE:
             if data.id in self.services.library.languages:
                 await self._switch_language(update, data.id)
@@ -158,11 +161,14 @@ class Handlers:
     # ------------------------------------------------------------------ the language
 
     async def on_language(self, update: Update, context: Context) -> None:
-        """Offers the languages the bot speaks, each in its own name."""
+        """Offers the languages the bot speaks, each in its own name (/language, or the
+        Language button under help)."""
         library = self.services.library
-        language = await self._language(update)
-        markup = language_keyboard(library.names())
-        await self._say(update, library.choose_prompt(library.language_for(language)), markup)
+        prompt = library.choose_prompt(library.language_for(await self._language(update)))
+        offer = replies.text(_profile_or_chat(update), prompt, language_keyboard(library.names()))
+        query = update.callback_query
+        tapped = [replies.answer(_profile(update).id, query.id)] if query is not None else []
+        await self._reply(update, [*tapped, offer])
 
     async def _switch_language(self, update: Update, language: str) -> None:
         """Stores the choice, says so in the new language on the language message, and

@@ -233,6 +233,7 @@ class Action(StrEnum):
     SOS = "sos"  # safety resources at once, asked for (/sos, or "I need help now" in help)
     SAFE = "safe"  # "I'm safe, let's carry on", answering the safety question
     NOT_NOW = "not_now"  # "Not now", answering the safety question
+    LANGUAGE = "language"  # help's "Language" button: the bot offers every language
 
 
 class ActionLabel(_Frozen):

@@ -386,7 +386,7 @@ class DialogueEngine:
                     draft.arrive(with_intro=False)
             case Action.HELP:
                 draft.say(ui.help)
-                draft.arrive(with_intro=False, extra=(Action.SOS,))
+                draft.arrive(with_intro=False, extra=(Action.SOS, Action.LANGUAGE))
             case Action.PROGRESS:
                 finished = step.kind is StepKind.END
                 draft.say(ui.progress_finished if finished else ui.progress)
@@ -405,6 +405,8 @@ class DialogueEngine:
                 draft.say(self.content.checkin.declined)
             case Action.REVISIT:
                 self._revisit(draft)
+            case Action.LANGUAGE:  # the bot answers it (it knows the languages): here, the step
+                draft.arrive(with_intro=False)
 
 
 @dataclass

@@ -45,8 +45,9 @@ STRUCTURE_FIELDS = frozenset(
 )
 #: Key paths elsewhere that are structure.
 STRUCTURE_PATHS = frozenset({"version", "checkin.section"})
-#: Keys that differ by design and are checked elsewhere (the file's name is its language).
-OWN_KEYS = frozenset({"language"})
+#: Key paths that differ by design and are checked elsewhere (the file's name is its
+#: language). By path, not by key: ``commands.language`` is a text like any other.
+OWN_PATHS = frozenset({"language"})
 
 
 class Leaf(Enum):
@@ -80,7 +81,7 @@ def texts(raw: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _walk(node: object, path: str, key: str, in_item: bool = False) -> Iterator[Value]:
-    if key in WORD_KEYS or key in OWN_KEYS or path in LOCAL_PATHS:
+    if key in WORD_KEYS or path in OWN_PATHS or path in LOCAL_PATHS:
         return
     if (in_item and key in STRUCTURE_FIELDS) or path in STRUCTURE_PATHS:
         yield Value(path, Leaf.STRUCTURE, node)

@@ -18,7 +18,14 @@ from bot.app import Running
 from dialogs import default_library
 from dialogs.content_model import StepKind
 from standin.client import Conversation, Person, StandInClient, button_labels, message_text
-from tests.e2e.helpers import Clock, newest_message_id, say_and_wait, tap_and_wait, texts_since
+from tests.e2e.helpers import (
+    Clock,
+    newest_keyboard_id,
+    newest_message_id,
+    say_and_wait,
+    tap_and_wait,
+    texts_since,
+)
 from tests.leftovers import assert_no_english
 
 LIBRARY = default_library()
@@ -125,3 +132,18 @@ async def test_a_reminder_comes_in_the_language_the_person_chose(
     reminder = texts_since(chat, before)
     assert_no_english("es", [reminder])
     assert _options(question)[0] not in reminder, "not the English question"
+
+
+async def test_help_offers_the_languages_too(bot: Running, client: StandInClient) -> None:
+    chat = client.conversation(Person(7440, "Олег", language_code="ru"))
+    await say_and_wait(chat, "/start")
+    helped = await say_and_wait(chat, "/help")
+    assert "🌐 Язык" in button_labels(helped)
+    before = newest_keyboard_id(chat)
+    await chat.tap("🌐 Язык")  # the help message keeps its buttons: the question is still open
+    await chat.wait_until(lambda c: newest_keyboard_id(c) > before, 10, "the languages")
+    picker = chat.bot_messages[newest_keyboard_id(chat)]
+    assert message_text(picker) == LIBRARY.choose_prompt("ru")
+    assert button_labels(picker) == ["English", "Español", "Русский"]
+    await tap_and_wait(chat, "English")
+    assert message_text(chat.bot_messages[picker["message_id"]]) == LIBRARY.changed("en")
