@@ -242,6 +242,10 @@ class AdminHandlers:
         choices += [
             (f"t.{t.id}", self.texts.audience_track.format(track=t.title)) for t in content.tracks
         ]
+        choices += [
+            (f"l.{code}", self.texts.audience_language.format(language=name))
+            for code, name in self.services.library.names().items()
+        ]
         return choices
 
     def _audience_name(self, audience: Audience) -> str:
@@ -327,7 +331,9 @@ class AdminHandlers:
         await self._send(
             [
                 Call(admin, "sendPhoto", photo),
-                replies.text(admin, report(engine, self.texts, counts, totals)),
+                replies.text(
+                    admin, report(engine, self.texts, counts, totals, self.services.library.names())
+                ),
             ]
         )
         raise ApplicationHandlerStop
@@ -358,6 +364,8 @@ def _audience_from_key(key: str | None) -> Audience:
         return Audience(AudienceKind.TOP_FACTOR, key[2:])
     if key and key.startswith("t."):
         return Audience(AudienceKind.TRACK, key[2:])
+    if key and key.startswith("l."):
+        return Audience(AudienceKind.LANGUAGE, key[2:])
     return Audience(AudienceKind(key or "all"))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from telegram import Message as TelegramMessage
@@ -150,7 +151,7 @@ class Handlers:
         event = _tap_event(data)
         if event is None:  # data this bot never sends: forged
             stale = self._ui_now(update).stale
-            await self._reply(update, [replies.answer(_profile(update).id, query.id, stale)])
+            await self._reply(update, [replies.answer(self._person(update).id, query.id, stale)])
             return
         await self._converse(update, event)
 
@@ -167,7 +168,7 @@ class Handlers:
         prompt = library.choose_prompt(library.language_for(await self._language(update)))
         offer = replies.text(_profile_or_chat(update), prompt, language_keyboard(library.names()))
         query = update.callback_query
-        tapped = [replies.answer(_profile(update).id, query.id)] if query is not None else []
+        tapped = [replies.answer(self._person(update).id, query.id)] if query is not None else []
         await self._reply(update, [*tapped, offer])
 
     async def _switch_language(self, update: Update, language: str) -> None:
@@ -175,7 +176,7 @@ class Handlers:
         shows the person where they are, in that language (answers and step kept)."""
         query = update.callback_query
         assert query is not None
-        user = _profile(update)
+        user = self._person(update)
         await self.services.users.set_language(user, language)
         calls = [replies.answer(user.id, query.id)]
         message = query.message
@@ -195,7 +196,7 @@ class Handlers:
 
     async def on_export(self, update: Update, context: Context) -> None:
         """Sends everything stored about the person as a JSON file."""
-        user = _profile(update)
+        user = self._person(update)
         ui = await self._ui(update)
         exported = await self.services.users.export(user.id)
         if exported is None:
@@ -218,7 +219,7 @@ class Handlers:
     async def _settle_forget(self, update: Update, erase: bool) -> None:
         query = update.callback_query
         assert query is not None
-        user = _profile(update)
+        user = self._person(update)
         ui = await self._ui(update)  # before erasing: the language goes with the rest
         if erase:
             await self.services.users.delete(user.id)  # twice is the same as once
@@ -231,12 +232,12 @@ class Handlers:
 
     async def on_stop(self, update: Update, context: Context) -> None:
         """Stops new content (and reminders) for the person."""
-        await self.services.users.set_subscribed(_profile(update), False)
+        await self.services.users.set_subscribed(self._person(update), False)
         await self._say(update, (await self._ui(update)).unsubscribed)
 
     async def on_subscribe(self, update: Update, context: Context) -> None:
         """Starts new content again for the person."""
-        await self.services.users.set_subscribed(_profile(update), True)
+        await self.services.users.set_subscribed(self._person(update), True)
         await self._say(update, (await self._ui(update)).subscribed)
 
     # ------------------------------------------------------------------ outside the dialogue
@@ -275,9 +276,15 @@ class Handlers:
 
     # ------------------------------------------------------------------ plumbing
 
+    def _person(self, update: Update) -> UserProfile:
+        """Who sent the update, with the language to talk to them in if they are new:
+        Telegram's ``language_code`` as one the bot speaks ("ru-RU" -> "ru", "pt" -> "en")."""
+        person = _profile(update)
+        return replace(person, language=self.services.library.language_for(person.language))
+
     async def _language(self, update: Update) -> str | None:
         """The language the person talks in: their stored choice, else Telegram's."""
-        user = _profile(update)
+        user = self._person(update)
         stored = await self.services.users.profile(user.id)
         return stored.language if stored is not None and stored.language else user.language
 
@@ -295,7 +302,7 @@ class Handlers:
     async def _converse(self, update: Update, event: Event) -> None:
         """Applies an event and commits the calls that show its turn (the outbox delivers
         them); a database outage gets a kind "try again" straight away instead."""
-        user = _profile(update)
+        user = self._person(update)
         try:
             await self.services.conversations.apply(user, event, update.update_id, _tap(update))
         except StorageUnavailableError:
@@ -316,7 +323,7 @@ class Handlers:
     async def _sorry(self, update: Update) -> None:
         """The database is out: "try again in a moment", on the tapped button or in a message."""
         query = update.callback_query
-        chat_id = _profile(update).id
+        chat_id = self._person(update).id
         try_again = self._ui_now(update).try_again
         if query is not None:
             await self._send([replies.answer(chat_id, query.id, try_again, alert=True)])

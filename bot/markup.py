@@ -220,7 +220,7 @@ class AdminData:
 
 
 _ADMIN = re.compile(
-    r"^b:(\d{1,9}):([ascx])(?::((?:all|finished|in_progress)|[ft]\.[a-z][a-z0-9_]{0,31}))?$"
+    r"^b:(\d{1,9}):([ascx])(?::((?:all|finished|in_progress)|[ftl]\.[a-z][a-z0-9_]{0,31}))?$"
 )
 SELECTED = "• "
 
@@ -239,6 +239,8 @@ def audience_key(kind: str, value: str | None) -> str:
         return f"f.{value}"
     if kind == "track":
         return f"t.{value}"
+    if kind == "language":
+        return f"l.{value}"
     return kind
 
 

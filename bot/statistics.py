@@ -10,7 +10,7 @@ numbers come as text too.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from dialogs.content_model import AdminTexts
@@ -48,9 +48,14 @@ def funnel(engine: DialogueEngine, counts: Counts) -> list[FunnelStep]:
 
 
 def report(
-    engine: DialogueEngine, texts: AdminTexts, counts: Counts, totals: dict[str, int]
+    engine: DialogueEngine,
+    texts: AdminTexts,
+    counts: Counts,
+    totals: dict[str, int],
+    language_names: Mapping[str, str] | None = None,
 ) -> str:
-    """The statistics as one message of text."""
+    """The statistics as one message of text (``language_names``: each language's own
+    name, for the split by language)."""
     steps = funnel(engine, counts)
     began = steps[1].reached if len(steps) > 1 else 0
     lines = [
@@ -80,6 +85,7 @@ def report(
     for heading, found, titles in (
         (texts.factors_heading, counts.top_factors, factor_titles),
         (texts.tracks_heading, counts.tracks, track_titles),
+        (texts.languages_heading, counts.languages, language_names or {}),
     ):
         lines += ["", heading]
         total = sum(found.values())

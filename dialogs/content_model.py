@@ -59,6 +59,7 @@ ADMIN_PLACEHOLDERS = frozenset(
         "delivered",
         "safety",
         "safety_recent",
+        "language",
     ]
 )
 #: Identifiers of steps, options, factors and tracks travel in callback data: keep them short.
@@ -388,6 +389,7 @@ class AdminTexts(_Frozen):
     audience_in_progress: Text
     audience_factor: Text
     audience_track: Text
+    audience_language: Text
     send: Annotated[str, Field(min_length=1, max_length=BUTTON_LABEL_LIMIT)]
     cancel: Annotated[str, Field(min_length=1, max_length=BUTTON_LABEL_LIMIT)]
     stop: Annotated[str, Field(min_length=1, max_length=BUTTON_LABEL_LIMIT)]
@@ -404,6 +406,7 @@ class AdminTexts(_Frozen):
     funnel_line: Text
     factors_heading: Text
     tracks_heading: Text
+    languages_heading: Text
     share_line: Text
     nobody_yet: Text
     chart_caption: Text

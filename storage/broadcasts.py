@@ -53,6 +53,7 @@ class AudienceKind(StrEnum):
     IN_PROGRESS = "in_progress"
     TOP_FACTOR = "top_factor"
     TRACK = "track"
+    LANGUAGE = "language"
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,6 +412,8 @@ class BroadcastStore:
                 query = query.where(session.top_factor == audience.value)
             case AudienceKind.TRACK:
                 query = query.where(session.track == audience.value)
+            case AudienceKind.LANGUAGE:
+                query = query.where(User.language == audience.value)
         return query
 
     async def _update(self, broadcast_id: int, **values: Any) -> None:

@@ -8,7 +8,7 @@ parse a snapshot and stay quick at a million users.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -34,6 +34,7 @@ class Counts:
     tracks: dict[str, int]
     safety_replies: int = 0
     safety_replies_recently: int = 0
+    languages: dict[str, int] = field(default_factory=dict)  # people by their language
 
 
 async def count_everything(database: Database, now: datetime) -> Counts:
@@ -65,6 +66,9 @@ async def count_everything(database: Database, now: datetime) -> Counts:
             .where(session.is_current, session.track.is_not(None))
             .group_by(session.track)
         )
+        languages = await reading.execute(
+            select(User.language, func.count()).group_by(User.language)
+        )
         safety = await reading.scalar(select(func.count()).select_from(SafetyReply))
         safety_recent = await reading.scalar(
             select(func.count()).where(SafetyReply.sent_at >= since)
@@ -81,4 +85,5 @@ async def count_everything(database: Database, now: datetime) -> Counts:
             tracks={str(k): int(v) for k, v in tracks},
             safety_replies=int(safety or 0),
             safety_replies_recently=int(safety_recent or 0),
+            languages={str(k): int(v) for k, v in languages},
         )

@@ -275,6 +275,31 @@ async def test_broadcast_list_and_statistics(
     assert "Broadcasts: 1 sent, 4 messages delivered." in text
     assert "4 · Welcome (75% stop here)" in text
     assert "1 · A little about you two (100% stop here)" in text
+    assert "Languages:\n4 · English (100%)" in text
+
+
+async def test_a_broadcast_can_go_to_the_people_of_one_language(
+    start_bot: StartBot, standin: RunningStandIn, database_url: str, client: StandInClient
+) -> None:
+    await _admin_bot(start_bot, standin, database_url)
+    admin = client.conversation(ADMIN)
+    english = await _people(client, 3)
+    russian = [
+        client.conversation(Person(9200 + n, f"Маша{n}", language_code="ru-RU")) for n in range(2)
+    ]
+    for chat in russian:
+        await say_and_wait(chat, "/start")
+    panel = await _compose(admin, {"text": "Новое для вас"})
+    await tap_and_wait_for_edit(admin, "Talks in Русский")
+    assert "Talks in Русский, 2 people right now" in message_text(
+        admin.bot_messages[panel["message_id"]]
+    )
+    await tap_and_wait_for_edit(admin, "Send now")
+    await _until_finished(admin)
+    for chat in [*english, *russian]:
+        await chat.sync()
+    assert _received(russian, "Новое для вас") == {9200: 1, 9201: 1}
+    assert not _received(english, "Новое для вас")
 
 
 async def test_people_who_are_not_admins_get_no_admin_behaviour(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
+from storage.columns import utc_now
 from storage.migrate import current_revision, head_revision, migrate
 from storage.models import Base
 from storage.schema import HEAD_REVISION, ensure_schema, schema_revision
@@ -75,5 +76,29 @@ async def test_start_up_migrates_only_a_database_behind_the_head(target: Target)
         assert await schema_revision(database) == "0004"
         await ensure_schema(database)
         assert await schema_revision(database) == HEAD_REVISION
+    finally:
+        await database.dispose()
+
+
+async def test_people_s_languages_become_ones_the_bot_speaks(target: Target) -> None:
+    """0008: whatever Telegram sent last becomes the language the person is talked in."""
+    database = target.open()
+    try:
+        await migrate(database, "0007")
+        sent = {1: "ru-RU", 2: "es-419", 3: "pt-br", 4: None, 5: "ru", 6: "RUS", 7: "es_MX"}
+        async with database.engine.begin() as connection:
+            for user_id, language in sent.items():
+                await connection.execute(
+                    text(
+                        "INSERT INTO users (id, first_name, language, created_at, last_seen_at,"
+                        " subscribed, blocked) VALUES (:id, '', :language, :now, :now, true, false)"
+                    ),
+                    {"id": user_id, "language": language, "now": utc_now()},
+                )
+        await migrate(database)
+        async with database.engine.connect() as connection:
+            rows = await connection.execute(text("SELECT id, language FROM users ORDER BY id"))
+            spoken = dict(rows.tuples().all())
+        assert spoken == {1: "ru", 2: "es", 3: "en", 4: "en", 5: "ru", 6: "en", 7: "es"}
     finally:
         await database.dispose()
