@@ -113,10 +113,7 @@ async def nginx(upstreams: list[int]) -> AsyncIterator[Nginx]:
     binary = nginx_binary()
     if binary is None:
         raise RuntimeError("nginx is not installed")
-    folder = Path(tempfile.mkdtemp(prefix="closer-chaos-nginx-"))
-    folder.chmod(0o755)  # nginx's workers run as nobody under root
-    port = free_port()
-    (folder / "nginx.conf").write_text(nginx_conf(folder, port, upstreams))
+    folder, port = _prepare(upstreams)
     process = await asyncio.create_subprocess_exec(
         binary,
         "-c",
@@ -136,7 +133,7 @@ async def nginx(upstreams: list[int]) -> AsyncIterator[Nginx]:
             except OSError:
                 if process.returncode is not None or time.monotonic() > deadline:
                     raise RuntimeError(
-                        f"nginx did not start: {(folder / 'error.log').read_text()}"
+                        f"nginx did not start: {_read(folder / 'error.log')}"
                     ) from None
                 await asyncio.sleep(0.05)
         yield Nginx(process, folder, port)
@@ -149,6 +146,15 @@ async def nginx(upstreams: list[int]) -> AsyncIterator[Nginx]:
                 process.kill()
                 await process.wait()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _prepare(upstreams: list[int]) -> tuple[Path, int]:
+    """nginx's folder, with its configuration, and the port it is to listen on."""
+    folder = Path(tempfile.mkdtemp(prefix="closer-chaos-nginx-"))
+    folder.chmod(0o755)  # nginx's workers run as nobody under root
+    port = free_port()
+    (folder / "nginx.conf").write_text(nginx_conf(folder, port, upstreams))
+    return folder, port
 
 
 def nginx_figures(requests: list[list[str]]) -> dict[str, int]:
