@@ -35,6 +35,7 @@ SECTIONS: dict[str, tuple[list[str], list[str]]] = {
     "startup": ([], ["--quick"]),
     "broadcast": ([], ["--quick"]),
     "safety": ([], ["--rounds", "5"]),
+    "fleet": ([], ["--quick"]),
 }
 
 

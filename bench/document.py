@@ -385,6 +385,55 @@ def broadcast(summary: dict[str, Any]) -> str:
     return _stamp(figures) + _table(("figure", "value"), rows)
 
 
+def fleet(summary: dict[str, Any]) -> str:
+    """One process against three on PostgreSQL: the loads, the ratios, the takeover."""
+    figures = summary.get("fleet")
+    if not isinstance(figures, dict):
+        return "_Not measured yet._\n"
+    rows = []
+    for config, name in (("one", "one process"), ("three", "three processes")):
+        for load_key in ("open_50", "closed_50"):
+            f = figures[config][load_key]
+            share = f["cpu_share"]
+            rows.append(
+                (
+                    LOADS[load_key],
+                    name,
+                    f["events_per_second"],
+                    f"{f['p50_ms']} / {f['p95_ms']} / {f['p99_ms']}",
+                    f["cpu_ms_per_event"],
+                    f.get("postgres_cpu_ms_per_event"),
+                    f"{share['bot']} / {share['standin']} / {share['load_generator']}",
+                    f["failures"],
+                )
+            )
+    header = (
+        "load",
+        "Closer as",
+        "events/s",
+        "complete reply p50 / p95 / p99 (ms)",
+        "bot CPU per event, all processes (ms)",
+        "PostgreSQL CPU per event (ms)",
+        "CPU: bots / stand-in / people",
+        "people who gave up",
+    )
+    ratios = [
+        ("user events/s, closed, 50", figures.get("events_per_second_ratio")),
+        (f"bot CPU per event, closed, 50 (goal <= {figures.get('cpu_goal')})",
+         figures.get("cpu_per_event_ratio")),
+        ("p99, open, 50", figures.get("p99_ratio_open_50")),
+    ]  # fmt: skip
+    takeovers = ", ".join(_cell(s) for s in figures.get("takeover_seconds", []))
+    return (
+        _stamp(figures)
+        + _table(header, rows)
+        + "\n"
+        + _table(("three processes over one", "ratio"), ratios)
+        + f"\nLeader SIGKILLed, until another process began a getUpdates (s): {takeovers}. "
+        f"PostgreSQL {figures.get('postgres')}.\n"
+    )
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "run": run,
     "headlines": headlines,
@@ -399,6 +448,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "safety": safety,
     "startup": startup,
     "broadcast": broadcast,
+    "fleet": fleet,
 }
 
 

@@ -74,6 +74,18 @@ HEADLINES: list[Headline] = [
              "broadcast peak memory, 100k subscribers (MB)", "flat"),
     Headline("broadcast.peak_rss_mb_1m", "broadcast", ("peak_rss_mb_1m",),
              "broadcast peak memory, 1M subscribers (MB)", "flat"),
+    Headline("fleet.cpu_per_event_ratio", "fleet", ("cpu_per_event_ratio",),
+             "bot CPU per user event, three processes over one, summed over the processes "
+             "(PostgreSQL, 50 people, closed loop)", "<= 1.15", "<=", 1.15),
+    Headline("fleet.events_per_second_closed_50", "fleet", ("events_per_second_closed_50",),
+             "user events/s, one process and three (PostgreSQL, 50 people, closed loop)",
+             "reported"),
+    Headline("fleet.p99_ms_open_50", "fleet", ("p99_ms_open_50",),
+             "p99 act to reply, one process and three (PostgreSQL, 50 people at their own "
+             "pace, ms)", "reported"),
+    Headline("fleet.takeover_seconds_max", "fleet", ("takeover_seconds_max",),
+             "leader SIGKILLed to the next getUpdates begun, three processes (s, the worst "
+             "of the run's takeovers)", "<= 2", "<=", 2),
     Headline("safety.recall", "safety", ("recall",),
              "danger messages of the corpus that get help", ">= 0.99", ">=", 0.99),
     Headline("safety.false_alarm_rate", "safety", ("false_alarm_rate",),

@@ -121,6 +121,41 @@ def figures_block(results: dict[str, Any]) -> str:
              f"{deploy['finished']} / {deploy['replies_lost_then_asked_again']} / "
              f"{deploy['doubled']} / {deploy['error_lines']} / {deploy['audit']['problems']}"),
         ]  # fmt: skip
+    webhook = results.get("webhook")
+    if webhook is not None and "skipped" in webhook:
+        rows.append(("Webhook behind nginx", f"not run ({webhook['skipped']})"))
+    elif webhook is not None:
+        proxied = webhook["nginx"]
+        rows += [
+            ("Webhook behind nginx: a process SIGKILLed, a replacement on its port",
+             f"{webhook['kills']} kills ({', '.join(webhook['killed'])}) among "
+             f"{webhook['processes']} processes, {webhook['people']} people"),
+            ("  people finished / replies later than "
+             f"{webhook['reply_patience_seconds']:g} s / audit problems",
+             f"{webhook['finished']} / {webhook['replies_lost_then_asked_again']} / "
+             f"{webhook['audit']['problems']}"),
+            ("  nginx: requests / passed to another process / 502s (delivered again)",
+             f"{proxied['requests']} / {proxied['passed_to_another_process']} / "
+             f"{proxied['answered_502_to_telegram']}"),
+            ("  updates taken over / calls taken over / questions read twice, per kill (bound)",
+             f"{webhook['updates_taken_over']} / {webhook['calls_taken_over']} / "
+             f"{webhook['doubled_per_kill']} (≤ {webhook['in_flight_bound']})"),
+        ]  # fmt: skip
+    if "broadcast_failover" in results:
+        cast = results["broadcast_failover"]
+        rows += [
+            ("Broadcast: its sender SIGKILLed mid-way",
+             f"{cast['audience']:,} subscribers at {cast['broadcast_rate']:g}/s, "
+             f"{cast['processes']} processes, killed after {cast['killed_after_copies']:,}"),
+            ("  received / missing / twice (bound)",
+             f"{cast['received']:,} / {cast['missing']} / {cast['doubled']} "
+             f"(≤ {cast['double_bound']})"),
+            ("  seconds until another process sent again",
+             str(cast["seconds_until_sending_again"])),
+            ("  busiest second (rate + burst) / most recipients claimed at once (window)",
+             f"{cast['busiest_second']} (≤ {cast['broadcast_rate'] + cast['burst']:g}) / "
+             f"{cast['most_claimed_at_once']} (≤ {cast['double_bound']})"),
+        ]  # fmt: skip
     machine = results["machine"]
     head = (
         f"Last run: {results['at']}, {'reduced (--quick)' if results['quick'] else 'full'}, "

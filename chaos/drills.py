@@ -663,6 +663,19 @@ def run_all(quick: bool, postgres_url: str | None = None) -> dict[str, Any]:
             results["deploy"] = await fleet.rolling_deploy(
                 postgres_url, people=30 if small else 200, seed=8
             )
+            from chaos import broadcast, webhook
+
+            if webhook.nginx_binary() is None:
+                results["webhook"] = {"skipped": "nginx is not installed"}
+            else:
+                results["webhook"] = await webhook.webhook(
+                    postgres_url, people=30 if small else 200, kill_count=1 if small else 3,
+                    processes=3, seed=9,
+                )  # fmt: skip
+            results["broadcast_failover"] = await broadcast.broadcast_failover(
+                postgres_url, audience=1_000 if small else 10_000, rate=100 if small else 250,
+                processes=3,
+            )  # fmt: skip
             results["postgresql"] = await server_version(postgres_url)
         return results
 

@@ -45,11 +45,12 @@ class Fleet:
     logs: dict[str, Path] = field(default_factory=dict)
     started: int = 0
 
-    async def start(self) -> Measured:
-        """Starts one more process and waits until it is up."""
+    async def start(self, env: dict[str, str] | None = None) -> Measured:
+        """Starts one more process (with ``env`` over the drill's settings) and waits until
+        it is up."""
         self.started += 1
         name = f"chaos-{self.drill.name}-{os.getpid()}-bot-{self.started}"
-        env = self.drill.bot_env()
+        env = {**self.drill.bot_env(), **(env or {})}
         process = await start_python(name, ["-m", "bot"], env)
         log = Path(tempfile.gettempdir()) / f"closer-bench-{name}.log"
         self.logs[name] = log
@@ -101,7 +102,7 @@ def _read(path: Path) -> str:
 
 
 @asynccontextmanager
-async def _fleet(name: str, postgres_url: str) -> AsyncIterator[Fleet]:
+async def fleet_of(name: str, postgres_url: str) -> AsyncIterator[Fleet]:
     """A stand-in, a fresh PostgreSQL database, and no process yet."""
     async with throwaway_database(postgres_url, name) as (url, _), rig(name) as drill:
         drill.database_url = url
@@ -136,7 +137,7 @@ async def failover(
     rng = random.Random(seed)
     first = 26_000_000
     takeovers: list[float] = []
-    async with _fleet("failover", postgres_url) as fleet:
+    async with fleet_of("failover", postgres_url) as fleet:
         for _ in range(processes):
             await fleet.start()
         walking = asyncio.create_task(
@@ -178,7 +179,7 @@ async def rolling_deploy(postgres_url: str, people: int, seed: int) -> dict[str,
     """A on its own; B starts; A gets SIGTERM; A starts again; B gets SIGTERM; all while
     ``people`` talk. Nobody may lose a reply or get one twice, and no log may say ERROR."""
     first = 27_000_000
-    async with _fleet("deploy", postgres_url) as fleet:
+    async with fleet_of("deploy", postgres_url) as fleet:
         a = await fleet.start()
         walking = asyncio.create_task(
             crowd(fleet.drill.client, first, people, seed, pace=0.25, patience=REPLY_WITHIN)

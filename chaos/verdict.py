@@ -49,6 +49,61 @@ def failures(results: dict[str, Any]) -> list[str]:
     for name in ("failover", "deploy"):
         if name in results:
             problems += [f"{name}: {p}" for p in _fleet(results[name])]
+    if "webhook" in results and "skipped" not in results["webhook"]:
+        problems += [f"webhook: {p}" for p in _webhook(results["webhook"])]
+    if "broadcast_failover" in results:
+        problems += [f"broadcast_failover: {p}" for p in _broadcast(results["broadcast_failover"])]
+    return problems
+
+
+def _webhook(drill: dict[str, Any]) -> list[str]:
+    """Webhook processes behind nginx (``chaos/webhook.py``): everyone finishes, nobody
+    waits past their patience, doubles per kill within the in-flight bound, no ERROR in
+    any log, the audit clean."""
+    problems = _walking(drill)
+    if drill["replies_lost_then_asked_again"]:
+        problems.append(
+            f"{drill['replies_lost_then_asked_again']} replies came later than "
+            f"{drill['reply_patience_seconds']:g} s, or never"
+        )
+    over = [n for n in drill["doubled_per_kill"] if n > drill["in_flight_bound"]]
+    if over:
+        problems.append(f"doubles per kill {over} over {drill['in_flight_bound']}")
+    unexplained = drill["doubled"] - sum(drill["doubled_per_kill"])
+    if unexplained:
+        problems.append(f"{unexplained} questions came twice with no kill before")
+    if drill["error_lines"]:
+        problems.append(f"{drill['error_lines']} ERROR lines in the logs")
+    if not drill["nginx"]["requests"]:
+        problems.append("nginx passed no webhook request")
+    return problems
+
+
+def _broadcast(drill: dict[str, Any]) -> list[str]:
+    """A broadcast whose sender is SIGKILLed (``chaos/broadcast.py``): another process
+    finishes it, everyone gets it, doubles within one window, no second over the rate plus
+    the burst, and never more than a window claimed at once."""
+    problems = []
+    if not drill["broadcast_done"]:
+        problems.append("the broadcast was not finished")
+    if not drill["taken_over_by_another"]:
+        problems.append("no other process took the broadcast over")
+    if drill["missing"]:
+        problems.append(f"{drill['missing']} of {drill['audience']} subscribers never got it")
+    if drill["doubled"] > drill["double_bound"]:
+        problems.append(f"{drill['doubled']} got it twice, over the bound {drill['double_bound']}")
+    ceiling = drill["broadcast_rate"] + drill["burst"]
+    if drill["busiest_second"] > ceiling:
+        problems.append(f"{drill['busiest_second']} messages in one second, over {ceiling:g}")
+    if drill["most_claimed_at_once"] > drill["double_bound"]:
+        problems.append(
+            f"{drill['most_claimed_at_once']} recipients were claimed (sending) at once, over "
+            f"the window of {drill['double_bound']} the doubling bound rests on"
+        )
+    if drill["error_lines"] or drill["unhandled_in_log"]:
+        problems.append(
+            f"{drill['error_lines']} ERROR lines, {drill['unhandled_in_log']} unhandled in the logs"
+        )
     return problems
 
 
