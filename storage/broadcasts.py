@@ -267,12 +267,16 @@ class BroadcastStore:
             )
             if not self.database.is_sqlite:
                 pending = pending.with_for_update(skip_locked=True)
+            # Chosen once: as a plain subquery, PostgreSQL may run it again for every row
+            # it updates, each run skipping the rows just taken, until it has claimed the
+            # whole audience (found by the broadcast drill on a fresh table).
+            chosen = pending.cte("chosen").prefix_with("MATERIALIZED")
             claimed = (
                 await connection.execute(
                     update(BroadcastRecipient)
                     .where(
                         BroadcastRecipient.broadcast_id == broadcast_id,
-                        BroadcastRecipient.user_id.in_(pending.scalar_subquery()),
+                        BroadcastRecipient.user_id.in_(select(chosen.c.user_id)),
                     )
                     .values(status=DeliveryStatus.SENDING, updated_at=now)
                     .returning(BroadcastRecipient.user_id)

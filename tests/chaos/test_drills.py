@@ -103,12 +103,4 @@ async def test_webhook_processes_behind_nginx_survive_a_kill() -> None:
 async def test_a_broadcast_survives_its_sender_being_killed() -> None:
     result = await broadcast.broadcast_failover(POSTGRES_URL, audience=1_000, rate=100, processes=3)
     assert result["killed_after_copies"] > 0
-    problems = failures({"broadcast_failover": result})
-    # Known: on PostgreSQL the claim in storage/broadcasts.py ``exchange`` takes every pending
-    # recipient at once on a fresh table (its LIMIT ... FOR UPDATE SKIP LOCKED subquery is
-    # run again for each row of a nested loop, and skips the rows it has just updated).
-    # Everything else must hold; that one is reported until the claim is fixed.
-    known = [p for p in problems if "claimed (sending) at once" in p]
-    assert [p for p in problems if p not in known] == []
-    if known:
-        pytest.xfail(known[0])
+    assert failures({"broadcast_failover": result}) == []
