@@ -31,7 +31,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import attachments, replies
+from bot import attachments, formats, replies
 from bot.broadcasting import Broadcaster, Progress
 from bot.markup import (
     AdminData,
@@ -45,6 +45,7 @@ from bot.markup import (
 from bot.sender import Sender
 from bot.services import Services
 from bot.statistics import funnel, report
+from dialogs.engine import DialogueEngine
 from storage.broadcasts import (
     Audience,
     AudienceKind,
@@ -78,7 +79,6 @@ class AdminHandlers:
         report_every: timedelta,
     ) -> None:
         self.services = services
-        self.texts = services.engine.content.admin
         self.store = BroadcastStore(
             services.database, services.engine.content.first_step.id, services.outbox.presence
         )
@@ -107,15 +107,15 @@ class AdminHandlers:
             group=ADMIN_GROUP,
         )
 
-    def menu(self, everyone: list[BotCommand]) -> list[BotCommand]:
-        """The admins' menu: everyone's commands, then theirs."""
-        commands = self.texts.commands
-        return [*everyone, *(BotCommand(name, commands[name]) for name in ADMIN_COMMANDS)]
-
-    async def publish_menu(self, sender: Sender, everyone: list[BotCommand]) -> None:
-        """Shows the admin commands in each admin's own chat (and nowhere else)."""
-        commands = [command.to_dict() for command in self.menu(everyone)]
+    async def publish_menu(self, sender: Sender, menus: dict[str, list[BotCommand]]) -> None:
+        """Shows the admin commands in each admin's own chat (and nowhere else), in the
+        admin's language: everyone's commands, then theirs."""
         for admin_id in self.services.admin_ids:
+            engine = await self._speaking(admin_id)
+            language = engine.content.language
+            own = engine.content.admin.commands
+            listed = [*menus[language], *(BotCommand(n, own[n]) for n in ADMIN_COMMANDS)]
+            commands = [command.to_dict() for command in listed]
             scope = {"type": "chat", "chat_id": admin_id}
             try:
                 await sender.call("setMyCommands", {"commands": commands, "scope": scope})
@@ -130,7 +130,7 @@ class AdminHandlers:
         if not await claim_update(self.services.database, update.update_id):
             raise ApplicationHandlerStop
         await self.store.begin_draft(admin)
-        await self._tell(admin, self.texts.compose)
+        await self._tell(admin, (await self._speaking(admin)).content.admin.compose)
         raise ApplicationHandlerStop
 
     async def on_draft(self, update: Update, context: Context) -> None:
@@ -143,9 +143,10 @@ class AdminHandlers:
         assert message is not None
         if not await claim_update(self.services.database, update.update_id):
             raise ApplicationHandlerStop
+        engine = await self._speaking(admin)
         kind = _kind(message)
         if kind is None:
-            await self._tell(admin, self.texts.not_broadcastable)
+            await self._tell(admin, engine.content.admin.not_broadcastable)
             raise ApplicationHandlerStop
         await self.store.attach(broadcast_id, message.chat_id, message.message_id, kind)
         copy = {
@@ -153,11 +154,11 @@ class AdminHandlers:
             "from_chat_id": message.chat_id,
             "message_id": message.message_id,
         }
-        text, markup = await self._panel(broadcast_id, Audience())
+        text, markup = await self._panel(broadcast_id, Audience(), engine)
         panel = replies.text(admin, text, markup)
         await self._send(
             [
-                replies.text(admin, self.texts.preview),
+                replies.text(admin, engine.content.admin.preview),
                 Call(admin, "copyMessage", copy),
                 Call(panel.chat_id, panel.method, panel.params, {"panel": broadcast_id}),
             ]
@@ -167,11 +168,12 @@ class AdminHandlers:
     async def on_cancel(self, update: Update, context: Context) -> None:
         """Cancels the draft being composed."""
         admin = _user_id(update)
+        texts = (await self._speaking(admin)).content.admin
         broadcast_id = await self.store.composing(admin) or await self.store.open_draft(admin)
         if broadcast_id is not None and await self.store.cancel(broadcast_id):
-            await self._tell(admin, self.texts.cancelled.format(id=broadcast_id))
+            await self._tell(admin, texts.cancelled.format(id=broadcast_id))
         else:
-            await self._tell(admin, self.texts.nothing_to_cancel)
+            await self._tell(admin, texts.nothing_to_cancel)
         raise ApplicationHandlerStop
 
     async def on_panel(self, update: Update, context: Context) -> None:
@@ -185,7 +187,7 @@ class AdminHandlers:
             raise ApplicationHandlerStop
         info = await self.store.info(data.broadcast_id)
         if info is None:
-            stale = self.services.engine.content.ui.stale
+            stale = (await self._speaking(query.from_user.id)).content.ui.stale
             await self._send([replies.answer(query.from_user.id, query.id, stale)])
             raise ApplicationHandlerStop
         await self._send(await self._act(query, data, info))
@@ -193,64 +195,75 @@ class AdminHandlers:
 
     async def _act(self, query: Any, data: AdminData, info: BroadcastInfo) -> list[Call]:
         """Carries out a panel button; returns what to show for it."""
-        texts = self.texts
         admin = query.from_user.id
+        engine = await self._speaking(admin)
+        texts = engine.content.admin
         done = replies.answer(admin, query.id)
         if data.verb is AdminVerb.AUDIENCE and info.status is BroadcastStatus.DRAFT:
             audience = _audience_from_key(data.audience)
             await self.store.set_audience(info.id, audience)
-            text, markup = await self._panel(info.id, audience)
+            text, markup = await self._panel(info.id, audience, engine)
             return [done, *_edit(query, text, markup)]
         if data.verb is AdminVerb.SEND and info.status is BroadcastStatus.DRAFT:
             if await self.store.audience_size(info.audience) == 0:
                 return [replies.answer(admin, query.id, texts.empty_audience, alert=True)]
             total = await self.store.start(info.id)
             self.broadcaster.launch(info.id)
-            text = self._progress_text(info.id, Progress(total=total))
+            text = _progress_text(info.id, Progress(total=total), engine)
             return [done, *_edit(query, text, stop_keyboard(info.id, texts.stop))]
         if data.verb in (AdminVerb.CANCEL, AdminVerb.STOP) and await self.store.cancel(info.id):
             if data.verb is AdminVerb.CANCEL:
                 return [done, *_edit(query, texts.cancelled.format(id=info.id), None)]
             return [done]  # a running broadcast stops at its next window and reports
-        return [replies.answer(admin, query.id, self.services.engine.content.ui.stale)]
+        return [replies.answer(admin, query.id, engine.content.ui.stale)]
 
-    async def _panel(self, broadcast_id: int, audience: Audience) -> tuple[str, Markup]:
+    async def _panel(
+        self, broadcast_id: int, audience: Audience, engine: DialogueEngine
+    ) -> tuple[str, Markup]:
+        texts = engine.content.admin
         size = await self.store.audience_size(audience)
-        text = self.texts.panel.format(
-            id=broadcast_id, audience=self._audience_name(audience), size=f"{size:,}"
+        text = texts.panel.format(
+            id=broadcast_id,
+            audience=self._audience_name(audience, engine),
+            size=formats.number(size, engine.content.language),
         )
         markup = panel_keyboard(
             broadcast_id,
-            self._audience_choices(),
+            self._audience_choices(engine),
             audience_key(audience.kind.value, audience.value),
-            self.texts.send,
-            self.texts.cancel,
+            texts.send,
+            texts.cancel,
         )
         return text, markup
 
-    def _audience_choices(self) -> list[tuple[str, str]]:
-        content = self.services.engine.content
+    def _audience_choices(self, engine: DialogueEngine) -> list[tuple[str, str]]:
+        content = engine.content
+        texts = content.admin
         choices = [
-            ("all", self.texts.audience_all),
-            ("finished", self.texts.audience_finished),
-            ("in_progress", self.texts.audience_in_progress),
+            ("all", texts.audience_all),
+            ("finished", texts.audience_finished),
+            ("in_progress", texts.audience_in_progress),
         ]
         choices += [
-            (f"f.{f.id}", self.texts.audience_factor.format(factor=f.title))
-            for f in content.factors
+            (f"f.{f.id}", texts.audience_factor.format(factor=f.title)) for f in content.factors
         ]
         choices += [
-            (f"t.{t.id}", self.texts.audience_track.format(track=t.title)) for t in content.tracks
+            (f"t.{t.id}", texts.audience_track.format(track=t.title)) for t in content.tracks
         ]
         choices += [
-            (f"l.{code}", self.texts.audience_language.format(language=name))
+            (f"l.{code}", texts.audience_language.format(language=name))
             for code, name in self.services.library.names().items()
         ]
         return choices
 
-    def _audience_name(self, audience: Audience) -> str:
+    def _audience_name(self, audience: Audience, engine: DialogueEngine) -> str:
         key = audience_key(audience.kind.value, audience.value)
-        return dict(self._audience_choices()).get(key, key)
+        return dict(self._audience_choices(engine)).get(key, key)
+
+    async def _speaking(self, admin_id: int) -> DialogueEngine:
+        """The admin's own language, as stored with them (English for one never seen)."""
+        stored = await self.services.users.profile(admin_id)
+        return self.services.conversations.speaking(stored.language if stored else None)
 
     # ------------------------------------------------------------------ following
 
@@ -258,23 +271,23 @@ class AdminHandlers:
         """Updates the panel; at the end, also sends the final report as a new message."""
         if info.panel_message_id is None:
             return
+        engine = await self._speaking(info.created_by)
+        texts, language = engine.content.admin, engine.content.language
         if not final:
             text, markup = (
-                self._progress_text(info.id, progress),
-                stop_keyboard(info.id, self.texts.stop),
+                _progress_text(info.id, progress, engine),
+                stop_keyboard(info.id, texts.stop),
             )
         else:
-            template = (
-                self.texts.finished if info.status is BroadcastStatus.DONE else self.texts.stopped
-            )
+            template = texts.finished if info.status is BroadcastStatus.DONE else texts.stopped
             elapsed = (info.finished_at or utc_now()) - (info.started_at or utc_now())
             text = template.format(
                 id=info.id,
-                sent=f"{progress.sent:,}",
-                failed=f"{progress.failed:,}",
-                blocked=f"{progress.blocked:,}",
-                left=f"{progress.left:,}",
-                duration=_duration(elapsed.total_seconds()),
+                sent=formats.number(progress.sent, language),
+                failed=formats.number(progress.failed, language),
+                blocked=formats.number(progress.blocked, language),
+                left=formats.number(progress.left, language),
+                duration=formats.duration(elapsed.total_seconds(), language),
             )
             markup = None
         calls = [replies.edit(info.created_by, info.panel_message_id, text, markup)]
@@ -282,39 +295,28 @@ class AdminHandlers:
             calls.append(replies.text(info.created_by, text))
         await self._send(calls)
 
-    def _progress_text(self, broadcast_id: int, progress: Progress) -> str:
-        rate = progress.rate
-        eta = progress.left / rate if rate > 0 else 0.0
-        return self.texts.progress.format(
-            id=broadcast_id,
-            sent=f"{progress.sent:,}",
-            failed=f"{progress.failed:,}",
-            blocked=f"{progress.blocked:,}",
-            left=f"{progress.left:,}",
-            rate=f"{rate:.1f}",
-            eta=_duration(eta),
-        )
-
     async def on_list(self, update: Update, context: Context) -> None:
         """Recent broadcasts and how they went."""
+        engine = await self._speaking(_user_id(update))
+        texts, language = engine.content.admin, engine.content.language
         recent = await self.store.recent()
         if not recent:
-            await self._tell(_user_id(update), self.texts.list_empty)
+            await self._tell(_user_id(update), texts.list_empty)
             raise ApplicationHandlerStop
-        lines = [self.texts.list_heading]
+        lines = [texts.list_heading]
         for info in recent:
             counts = info.counts
             settled = sum(counts.get(s, 0) for s in ("sent", "failed", "blocked"))
             lines.append(
-                self.texts.list_line.format(
+                texts.list_line.format(
                     id=info.id,
-                    when=(info.started_at or info.created_at).strftime("%Y-%m-%d %H:%M UTC"),
+                    when=formats.moment(info.started_at or info.created_at, language),
                     status=info.status.value,
-                    audience=self._audience_name(info.audience),
-                    sent=f"{counts.get(DeliveryStatus.SENT, 0):,}",
-                    failed=f"{counts.get(DeliveryStatus.FAILED, 0):,}",
-                    blocked=f"{counts.get(DeliveryStatus.BLOCKED, 0):,}",
-                    left=f"{max(0, info.total - settled):,}",
+                    audience=self._audience_name(info.audience, engine),
+                    sent=formats.number(counts.get(DeliveryStatus.SENT, 0), language),
+                    failed=formats.number(counts.get(DeliveryStatus.FAILED, 0), language),
+                    blocked=formats.number(counts.get(DeliveryStatus.BLOCKED, 0), language),
+                    left=formats.number(max(0, info.total - settled), language),
                 )
             )
         await self._tell(_user_id(update), "\n".join(lines))
@@ -323,17 +325,15 @@ class AdminHandlers:
     async def on_stats(self, update: Update, context: Context) -> None:
         """Statistics as a funnel chart and as numbers."""
         admin = _user_id(update)
-        engine = self.services.engine
+        engine = await self._speaking(admin)
         counts = await count_everything(self.services.database, utc_now())
         totals = await self.store.totals()
         chart = attachments.funnel([(step.title, step.reached) for step in funnel(engine, counts)])
-        photo = {"chat_id": admin, "photo": chart, "caption": self.texts.chart_caption}
+        photo = {"chat_id": admin, "photo": chart, "caption": engine.content.admin.chart_caption}
         await self._send(
             [
                 Call(admin, "sendPhoto", photo),
-                replies.text(
-                    admin, report(engine, self.texts, counts, totals, self.services.library.names())
-                ),
+                replies.text(admin, report(engine, counts, totals, self.services.library.names())),
             ]
         )
         raise ApplicationHandlerStop
@@ -377,12 +377,17 @@ def _edit(query: Any, text: str, markup: Markup | None) -> list[Call]:
     return [replies.edit(message.chat.id, message.message_id, text, markup)]
 
 
-def _duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min {secs} s"
-    return f"{secs} s"
+def _progress_text(broadcast_id: int, progress: Progress, engine: DialogueEngine) -> str:
+    language = engine.content.language
+    rate = progress.rate
+    eta = progress.left / rate if rate > 0 else 0.0
+    text: str = engine.content.admin.progress.format(
+        id=broadcast_id,
+        sent=formats.number(progress.sent, language),
+        failed=formats.number(progress.failed, language),
+        blocked=formats.number(progress.blocked, language),
+        left=formats.number(progress.left, language),
+        rate=formats.number(round(rate, 1), language),
+        eta=formats.duration(eta, language),
+    )
+    return text

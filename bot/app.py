@@ -196,7 +196,7 @@ async def _serve(
     source = services.library.languages[0]
     for language, commands in menus.items():  # English for everyone, the others by name
         await publish_menu(services.sender, commands, None if language == source else language)
-    await admin.publish_menu(services.sender, menus[source])
+    await admin.publish_menu(services.sender, menus)
     presence = services.outbox.presence
     dispatcher = Dispatcher(application)
     inbox = Inbox(writer, presence)

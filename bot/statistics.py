@@ -13,7 +13,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from dialogs.content_model import AdminTexts
+from bot import formats
 from dialogs.engine import DialogueEngine
 from storage.stats import Counts
 
@@ -49,13 +49,21 @@ def funnel(engine: DialogueEngine, counts: Counts) -> list[FunnelStep]:
 
 def report(
     engine: DialogueEngine,
-    texts: AdminTexts,
     counts: Counts,
     totals: dict[str, int],
     language_names: Mapping[str, str] | None = None,
 ) -> str:
-    """The statistics as one message of text (``language_names``: each language's own
-    name, for the split by language)."""
+    """The statistics as one message of text, in the engine's language, its numbers as
+    that language writes them (``language_names``: for the split by language)."""
+    texts = engine.content.admin
+    language = engine.content.language
+
+    def _number(value: int) -> str:
+        return formats.number(value, language)
+
+    def _share(part: int, whole: int) -> str:
+        return formats.share(part, whole, language)
+
     steps = funnel(engine, counts)
     began = steps[1].reached if len(steps) > 1 else 0
     lines = [
@@ -76,7 +84,9 @@ def report(
     ]
     lines += [
         texts.funnel_line.format(
-            count=_number(step.reached), step=step.title, share=f"{step.stopped_share:.0%}"
+            count=_number(step.reached),
+            step=step.title,
+            share=formats.share(step.stopped_share, 1, language),
         )
         for step in steps
     ]
@@ -103,13 +113,15 @@ def report(
 def funnel_chart(steps: Sequence[tuple[str, int]]) -> bytes:
     """A horizontal bar chart of the funnel (each step's title and how many reached it),
     as PNG bytes."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
+
+    from bot.profile_picture import font as lettering  # DejaVu: Cyrillic titles too
 
     width, bar_height, gap, label_width, top = 960, 40, 14, 360, 24
     height = top * 2 + len(steps) * (bar_height + gap)
     image = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=22)
+    font = lettering(22)
     widest = max((reached for _, reached in steps), default=0) or 1
     room = width - label_width - 120
     for index, (title, reached) in enumerate(steps):
@@ -118,15 +130,7 @@ def funnel_chart(steps: Sequence[tuple[str, int]]) -> bytes:
         length = max(2, round(room * reached / widest)) if reached else 0
         if length:
             draw.rectangle((label_width, y, label_width + length, y + bar_height), fill=BAR_COLOUR)
-        draw.text((label_width + length + 10, y + 8), _number(reached), fill=TEXT_COLOUR, font=font)
+        draw.text((label_width + length + 10, y + 8), f"{reached:,}", fill=TEXT_COLOUR, font=font)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
-
-
-def _number(value: int) -> str:
-    return f"{value:,}"
-
-
-def _share(part: int, whole: int) -> str:
-    return f"{part / whole:.0%}" if whole else "0%"

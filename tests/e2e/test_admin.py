@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.app import Running
 from bot.config import Settings
+from dialogs import default_library
 from standin.client import Conversation, Person, StandInClient, button_labels, message_text
 from standin.server import RunningStandIn
 from storage.broadcasts import BroadcastStatus
@@ -343,3 +344,25 @@ async def test_people_who_are_not_admins_get_no_admin_behaviour(
     everyone_menu = {c["command"] for c in await client.commands(mallory.person.id)}
     assert {"broadcast", "broadcasts", "stats", "cancel"} <= admin_menu
     assert not {"broadcast", "broadcasts", "stats", "cancel"} & everyone_menu
+
+
+async def test_an_admin_reads_the_admin_texts_in_their_own_language(
+    start_bot: StartBot, standin: RunningStandIn, database_url: str, client: StandInClient
+) -> None:
+    settings = make_settings(standin, database_url, admin_ids="9001")
+    await start_bot(settings)
+    admin = client.conversation(Person(9001, "Ирина", language_code="ru"))
+    await say_and_wait(admin, "/start")
+    await _people(client, 2)
+    before = newest_message_id(admin)
+    await admin.send("/stats")
+    await admin.wait_until(
+        lambda c: len([i for i in c.bot_messages if i > before]) >= 2, 15, "the statistics"
+    )
+    numbers = admin.bot_messages[max(admin.bot_messages)]
+    russian = default_library().engine("ru").content.admin
+    assert russian.languages_heading in message_text(numbers)
+    assert "2 · English (67\xa0%)" in message_text(numbers), "Babel: 67 %, as Russian writes it"
+    assert "1 · Русский (33\xa0%)" in message_text(numbers)
+    panel = await _compose(admin, {"text": "Новости"})
+    assert russian.audience_all in message_text(panel)
