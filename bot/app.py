@@ -36,7 +36,7 @@ from bot.health import serve as serve_health
 from bot.housekeeping import Housekeeping
 from bot.http import AiohttpRequest
 from bot.intake import Dispatcher, PollingIntake, WebhookIntake
-from bot.limits import Limits
+from bot.limits import Limits, overall_share
 from bot.sender import Sender
 from bot.services import Services
 from bot.takeover import Takeover
@@ -204,6 +204,23 @@ async def _serve(
     takeover = Takeover(presence, services.outbox, delivery, inbox, admin.broadcaster)
     takeover.handle = intake.take
     health = Health(presence, services.outbox, services.sender, dispatcher, delivery, admin.store)
+
+    def share_the_overall_limit() -> None:
+        fraction = overall_share(
+            live=presence.live,
+            leading=presence.leading.is_set(),
+            every_process_replies=not isinstance(intake, PollingIntake),
+        )
+        services.sender.limits.share(fraction)
+        if presence.live > 1:
+            log.info(
+                "%d processes on the database: this one keeps %.0f%% of the overall limit",
+                presence.live,
+                fraction * 100,
+            )
+
+    presence.on_change = share_the_overall_limit
+    share_the_overall_limit()
     loops = []
     if isinstance(intake, PollingIntake):
         intake.on_leading = takeover.sweep

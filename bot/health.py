@@ -1,7 +1,8 @@
 """``GET /healthz`` and ``GET /metrics``: what an operator's load balancer and Prometheus ask.
 
 ``/healthz`` answers 200 with this process's role (``leader``: it polls and takes over
-what dead processes left; ``standby``: it handles what it is given and waits to lead),
+what dead processes left; ``standby``: it handles what it is given and waits to lead), how
+many processes are alive on the database,
 whether the database answers, and the outbox backlog; 503 when the database does not
 answer, so a load balancer stops sending webhooks to a process that cannot store them.
 
@@ -73,7 +74,11 @@ class Health:
         from aiohttp import web
 
         backlog = await self._backlog()
-        body: dict[str, Any] = {"role": self.role, "database": backlog is not None}
+        body: dict[str, Any] = {
+            "role": self.role,
+            "processes": self.presence.live,
+            "database": backlog is not None,
+        }
         if backlog is not None:
             body["outbox_backlog"], body["outbox_oldest_seconds"] = backlog
         return web.Response(
@@ -114,9 +119,14 @@ class Health:
         taken.add_metric([], self.delivery.taken_over)
         leader = GaugeMetricFamily("closer_leader", "1 while this process leads")
         leader.add_metric([], 1 if self.role == "leader" else 0)
+        processes = GaugeMetricFamily(
+            "closer_processes", "Processes alive on the database at the last look"
+        )
+        processes.add_metric([], self.presence.live)
         database = GaugeMetricFamily("closer_database_up", "1 while the database answers")
         database.add_metric([], 1 if backlog is not None else 0)
-        families += [updates, calls, limited, retries, delivered, taken, leader, database]
+        families += [updates, calls, limited, retries, delivered, taken, leader, processes]
+        families.append(database)
         if backlog is not None:
             count, age = backlog
             rows = GaugeMetricFamily("closer_outbox_backlog", "Calls waiting in the outbox")

@@ -58,6 +58,22 @@ def _bucket(rate: float, burst: float) -> AsyncLimiter:
     return AsyncLimiter(max_rate=burst, time_period=burst / rate)
 
 
+#: With several processes polling, the share of the overall limit the standbys keep
+#: between them (reminders, check-ins, calls taken over); the leader replies to everyone.
+STANDBYS_SHARE = 0.1
+
+
+def overall_share(*, live: int, leading: bool, every_process_replies: bool) -> float:
+    """This process's share of the bot's overall limit, so that together the processes on
+    one database stay within it. Behind a webhook every process replies to people, so they
+    share alike; when polling, the leader handles every update and keeps the most."""
+    if live <= 1:
+        return 1.0
+    if every_process_replies:
+        return 1.0 / live
+    return 1.0 - STANDBYS_SHARE if leading else STANDBYS_SHARE / (live - 1)
+
+
 class Limits:
     """Waits, before each message, until every limit that applies lets it through."""
 
@@ -70,6 +86,14 @@ class Limits:
         self._paused: dict[int, float] = {}  # chat -> monotonic time its pause ends
         self._broadcasts_paused_until = 0.0
         self._replies_waiting = 0
+
+    def share(self, fraction: float) -> None:
+        """Keeps only ``fraction`` of the overall limit for this process: Telegram counts
+        a bot's messages whichever process sends them (see ``overall_share``)."""
+        if self.rates.overall:
+            self._overall = _bucket(
+                self.rates.overall * fraction, max(1.0, self.rates.overall_burst * fraction)
+            )
 
     async def acquire(self, chat_id: int | None, method: str, priority: Priority) -> None:
         """Returns once ``method`` may be called for ``chat_id`` at ``priority``."""

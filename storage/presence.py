@@ -31,11 +31,11 @@ import hashlib
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import ColumnElement, String, delete, false, insert, or_, select, text
+from sqlalchemy import ColumnElement, String, delete, false, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -89,6 +89,11 @@ class Presence:
         self._lifeline: AsyncConnection | None = None
         self._lock_file: IO[str] | None = None
         self._holds_leader_lock = False  # on the current lifeline session
+        #: Processes alive on the database at the last look, this one included.
+        self.live = 1
+        #: Called after a look that found the role or the number of processes changed
+        #: (the bot shares Telegram's overall limit by them: ``bot/limits.py``).
+        self.on_change: Callable[[], None] | None = None
 
     @property
     def shared(self) -> bool:
@@ -110,7 +115,7 @@ class Presence:
                 insert(Process).values(token=self.token, key=self.key, started_at=utc_now())
             )
         await self._connect()
-        await self._try_to_lead()
+        await self._look()
 
     def _lock_sqlite(self) -> None:
         file = sqlite_file(self.database.url)
@@ -159,18 +164,28 @@ class Presence:
                 if self._lifeline is None:
                     await self._connect()
                     log.warning("back on the database: this process is alive again")
-                await self._try_to_lead()
+                await self._look()
             except Exception as error:  # the connection broke: keep the role, reconnect
                 await self._drop_lifeline()
                 log.warning(
                     "lost the database connection that keeps this process alive (%s)", error
                 )
 
+    async def _look(self) -> None:
+        """One look, on the lifeline: leadership (tried for unless held) and how many
+        processes are alive (which also shows the lifeline is there)."""
+        before = (self.leading.is_set(), self.live)
+        await self._try_to_lead()
+        assert self._lifeline is not None
+        live = await self._lifeline.scalar(select(func.count()).select_from(_LIVE_TOKENS))
+        await self._lifeline.commit()
+        self.live = max(1, int(live or 0))
+        if (self.leading.is_set(), self.live) != before and self.on_change is not None:
+            self.on_change()
+
     async def _try_to_lead(self) -> None:
         assert self._lifeline is not None
-        if self._holds_leader_lock:  # leading already: only check the lifeline is there
-            await self._lifeline.execute(text("SELECT 1"))
-            await self._lifeline.commit()
+        if self._holds_leader_lock:
             return
         held = await self._lifeline.scalar(
             text("SELECT pg_try_advisory_lock(:key)"), {"key": self._leader_key}
@@ -227,13 +242,6 @@ class Presence:
         if not self.shared:
             return false()  # nobody else is here
         return (owner != self.token) & owner.in_(select(_LIVE_TOKENS.c.token))
-
-    async def live_processes(self) -> int:
-        """How many processes are alive on this database, this one included."""
-        if not self.shared:
-            return 1
-        async with self.database.read() as session:
-            return len((await session.execute(select(_LIVE_TOKENS.c.token))).all())
 
 
 @contextlib.asynccontextmanager

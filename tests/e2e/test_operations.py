@@ -46,6 +46,7 @@ async def test_healthz_and_metrics_tell_the_role_the_backlog_and_the_calls(
             assert reply.status == 200
             metrics = await reply.text()
     assert health["role"] == "leader", "on SQLite the one process leads"
+    assert health["processes"] == 1
     assert health["database"] is True
     assert isinstance(health["outbox_backlog"], int)
     handled = running.dispatcher.processed
@@ -71,7 +72,11 @@ async def test_healthz_is_503_when_the_database_does_not_answer(bot: Running) ->
     async with TestClient(TestServer(app)) as test_client:
         reply = await test_client.get("/healthz")
         assert reply.status == 503
-        assert json.loads(await reply.text()) == {"role": "standby", "database": False}
+        assert json.loads(await reply.text()) == {
+            "role": "standby",
+            "processes": 1,
+            "database": False,
+        }
         metrics = await (await test_client.get("/metrics")).text()
         assert "closer_database_up 0.0" in metrics
     await gone.dispose()

@@ -59,14 +59,19 @@ async def test_one_leads_and_the_next_takes_over_when_it_dies(
     try:
         assert first.leading.is_set()
         assert not second.leading.is_set(), "one leader at a time"
-        assert await first.live_processes() == 2
+        changes: list[int] = []
+        first.on_change = lambda: changes.append(first.live)
+        await first._look()
+        assert first.live == second.live == 2, "each look counts the living"
+        assert changes == [2]
         # The first's calls are its own while it lives, the second's once it is gone.
         outbox = OutboxStore(database, BatchWriter(database), first)
         await outbox.enqueue([Call(7, "sendMessage", {"chat_id": 7, "text": "owed"})])
         heir = OutboxStore(other, BatchWriter(other), second)
         assert await heir.claim_orphans() == [], "a live process keeps its calls"
         await first._drop_lifeline()  # what a SIGKILL does: the connection goes
-        assert await second.live_processes() == 1
+        await second._look()
+        assert second.live == 1, "the dead one is not counted"
         stop = asyncio.Event()
         running = asyncio.create_task(second.run(stop))
         await asyncio.wait_for(second.leading.wait(), 5)
