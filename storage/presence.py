@@ -235,7 +235,13 @@ class Presence:
         On SQLite, where this process is the only one, anything not its own."""
         if not self.shared:
             return or_(owner.is_(None), owner != self.token)
-        return or_(owner.is_(None), owner.not_in(select(_LIVE_TOKENS.c.token)))
+        # Never this process's own rows, even while its lifeline is down and it does not
+        # show among the living: they are in its hands (taking them "over" from itself
+        # sent calls already delivered, whose records were waiting, a second time).
+        return or_(
+            owner.is_(None),
+            (owner != self.token) & owner.not_in(select(_LIVE_TOKENS.c.token)),
+        )
 
     def elsewhere(self, owner: Owner) -> ColumnElement[bool]:
         """A condition on an owner column: another live process holds it."""

@@ -102,3 +102,18 @@ async def test_a_schema_newer_than_the_code_is_refused(database: Database) -> No
         await session.execute(text("UPDATE alembic_version SET version_num = '0099'"))
     with pytest.raises(StorageUnavailableError, match="newer than this release"):
         await ensure_schema(database)
+
+
+async def test_a_process_never_takes_over_its_own_calls(target: Target, database: Database) -> None:
+    """Not even while its lifeline is down and it does not count among the living: the
+    calls are in its hands, and the read-only drill saw three sent twice that way."""
+    if target.backend != "postgresql":
+        pytest.skip("SQLite runs one process")
+    alone = await _joined(database, "alone")
+    try:
+        outbox = OutboxStore(database, BatchWriter(database), alone)
+        await outbox.enqueue([Call(7, "sendMessage", {"chat_id": 7, "text": "mine"})])
+        await alone._drop_lifeline()
+        assert await outbox.claim_orphans() == []
+    finally:
+        await alone.leave()
