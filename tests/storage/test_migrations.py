@@ -98,7 +98,7 @@ async def test_people_s_languages_become_ones_the_bot_speaks(target: Target) -> 
         await migrate(database)
         async with database.engine.connect() as connection:
             rows = await connection.execute(text("SELECT id, language FROM users ORDER BY id"))
-            spoken: dict[int, str] = dict(rows.tuples().all())
+            spoken = {int(row[0]): str(row[1]) for row in rows}
         assert spoken == {1: "ru", 2: "es", 3: "en", 4: "en", 5: "ru", 6: "en", 7: "es"}
     finally:
         await database.dispose()
