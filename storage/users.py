@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -110,6 +111,15 @@ class UserStore:
 
         Someone who sends /stop before /start must still be opted out when they begin.
         """
+        await self._remember(user, subscribed=subscribed)
+
+    async def set_language(self, user: UserProfile, language: str) -> None:
+        """Stores the language a person chose to talk in, remembering them if they are new."""
+        await self._remember(replace(user, language=language), language=language)
+
+    async def _remember(self, user: UserProfile, **changes: Any) -> None:
+        """Creates the person (subscribed unless ``changes`` says otherwise) or, if they
+        are known, sets only ``changes``; either way they were seen now."""
         now = utc_now()
         insert = insert_for(self.database.url.get_backend_name(), User).values(
             id=user.id,
@@ -117,32 +127,13 @@ class UserStore:
             language=user.language,
             created_at=now,
             last_seen_at=now,
-            subscribed=subscribed,
+            subscribed=changes.get("subscribed", True),
             blocked=False,
         )
         async with self.database.write() as session:
             await session.execute(
                 insert.on_conflict_do_update(
-                    index_elements=[User.id], set_={"subscribed": subscribed, "last_seen_at": now}
-                )
-            )
-
-    async def set_language(self, user: UserProfile, language: str) -> None:
-        """Stores the language a person chose to talk in, remembering them if they are new."""
-        now = utc_now()
-        insert = insert_for(self.database.url.get_backend_name(), User).values(
-            id=user.id,
-            first_name=user.first_name,
-            language=language,
-            created_at=now,
-            last_seen_at=now,
-            subscribed=True,
-            blocked=False,
-        )
-        async with self.database.write() as session:
-            await session.execute(
-                insert.on_conflict_do_update(
-                    index_elements=[User.id], set_={"language": language, "last_seen_at": now}
+                    index_elements=[User.id], set_={**changes, "last_seen_at": now}
                 )
             )
 
